@@ -6,6 +6,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   start: { summary: 'local OSS + trigger: uploads get encrypted as they arrive', load: async () => (await import('./start')).command },
   invoke: { summary: 'send events to the deployed function with @alicloud/fc2', load: async () => (await import('./invoke')).command },
   backfill: { summary: 'encrypt objects that existed before the function', load: async () => (await import('./backfill')).command },
+  policy: { summary: 'print the least-privilege RAM policy for the configured SSE policy', load: async () => (await import('./policy')).command },
   'local-oss': { summary: 'serve the local OSS emulator', load: async () => (await import('./local-oss')).command },
 };
 
