@@ -1,0 +1,38 @@
+import { AutoEncryptError } from '../errors';
+
+/** Invoker options that cannot work (missing account id, credentials, bad function name …). */
+export class RemoteConfigError extends AutoEncryptError {
+  readonly code = 'REMOTE_CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Cannot invoke Function Compute: ${problems.join('; ')}`);
+  }
+}
+
+/** The FC endpoint could not be reached (DNS, refused connection, timeout). */
+export class FcUnreachableError extends AutoEncryptError {
+  readonly code = 'FC_UNREACHABLE';
+  constructor(readonly endpoint: string, cause: unknown) {
+    const reason = cause instanceof Error ? `${(cause as NodeJS.ErrnoException).code ?? cause.name}: ${cause.message}` : String(cause);
+    super(`Cannot reach Function Compute at ${endpoint} (${reason}). Check --endpoint / --region / --account-id and your network.`, { cause });
+  }
+}
+
+/**
+ * FC refused the request itself (non-2xx): bad signature, unknown function, throttling …
+ * `code` is `FC_<ErrorCode>` from FC's JSON error body, e.g. `FC_SignatureNotMatch`.
+ */
+export class FcRequestError extends AutoEncryptError {
+  readonly code: string;
+  constructor(readonly fcCode: string, message: string, readonly requestId?: string) {
+    super(`Function Compute rejected the invocation (${fcCode}): ${message}${hint(fcCode)}`);
+    this.code = `FC_${fcCode}`;
+  }
+}
+
+function hint(fcCode: string): string {
+  if (/AccessKey|Signature|SecurityToken|Auth|Forbidden|AccessDenied/i.test(fcCode)) {
+    return ' Check ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS keys).';
+  }
+  if (/NotFound/i.test(fcCode)) return ' Check --function, --service, --region and --account-id.';
+  return '';
+}
