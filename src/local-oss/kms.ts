@@ -1,0 +1,148 @@
+/**
+ * The local KMS: a registry of customer master keys (CMKs) with states, the region's default managed key, and
+ * envelope encryption of per-object data keys. OSS encrypts each object with its own data key and keeps only the
+ * data key wrapped by a master key (the seed SSE guide: "OSS 会为每个对象生成数据密钥…使用主密钥加密数据密钥"), so this
+ * module never sees object bytes, only data keys.
+ *
+ * Key material is not random per key: every CMK's material is HMAC-SHA256(masterSecret, "cmk:" + keyId), and the
+ * service master key (SSE-OSS, AES256/SM4) is HMAC(masterSecret, "sse-oss"). With `--data-dir` the blob store
+ * persists `masterSecret`, so objects written before a restart still decrypt after it.
+ */
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { OssError } from './errors';
+
+export type KmsKeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
+
+export interface KmsOptions {
+  region: string;
+  accountId: string;
+  /** false = "KMS not activated": every KMS request answers 403 KmsServiceNotEnabled. Default true. */
+  enabled?: boolean;
+  keys?: Array<{ id: string; state?: KmsKeyState }>;
+  /** Root of all key material (>= 16 bytes). Random when absent; the disk blob store replaces it with a persisted one. */
+  masterSecret?: Buffer;
+}
+
+/** ECs real OSS sends with these errors (oss-api.md §1.5 and the task contract). */
+export const KMS_EC = {
+  emptyKeyId: '0005-00000205',
+  notFound: '0005-00000208',
+  disabled: '0005-00000214',
+  pendingDeletion: '0005-00000215',
+} as const;
+
+/** Wrapped key layout: version(1) | iv(12) | GCM tag(16) | ciphertext. The key id is the AAD, so a data key
+ *  wrapped under one CMK cannot be unwrapped (or silently mis-decrypted) under another. */
+const WRAP_VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+const STATES: readonly KmsKeyState[] = ['Enabled', 'Disabled', 'PendingDeletion'];
+
+export class Kms {
+  enabled: boolean;
+  readonly region: string;
+  readonly accountId: string;
+  private readonly keys = new Map<string, KmsKeyState>();
+  private masterSecret: Buffer;
+  private readonly defaultId: string;
+
+  constructor(opts: KmsOptions) {
+    this.region = opts.region;
+    this.accountId = opts.accountId;
+    this.enabled = opts.enabled ?? true;
+    this.masterSecret = opts.masterSecret ?? randomBytes(32);
+    if (this.masterSecret.length < 16) throw new RangeError('Kms masterSecret must be at least 16 bytes');
+    this.defaultId = deriveDefaultKeyId(opts.region, opts.accountId);
+    for (const k of opts.keys ?? []) this.addKey(k.id, k.state);
+  }
+
+  /** Replaces the root of all key material. Only before anything was wrapped (the blob store calls it at open). */
+  setMasterSecret(secret: Buffer): void {
+    if (secret.length < 16) throw new RangeError('Kms masterSecret must be at least 16 bytes');
+    this.masterSecret = Buffer.from(secret);
+  }
+
+  addKey(id: string, state: KmsKeyState = 'Enabled'): void {
+    if (id.trim() === '') throw new RangeError('KMS key id must not be empty');
+    assertState(state);
+    this.keys.set(id, state);
+  }
+
+  setKeyState(id: string, state: KmsKeyState): void {
+    assertState(state);
+    if (!this.keys.has(id)) throw new RangeError(`unknown KMS key id "${id}"; register it with addKey first`);
+    this.keys.set(id, state);
+  }
+
+  keyState(id: string): KmsKeyState | undefined {
+    return this.keys.get(id);
+  }
+
+  keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
+  /** The region's default managed key id (the "alias/acs/oss" key), reported by HEAD for KMS without a key id. */
+  defaultKeyId(): string {
+    return this.defaultId;
+  }
+
+  resolveForEncrypt(keyId: string | undefined): string {
+    if (!this.enabled) throw new OssError('KmsServiceNotEnabled');
+    if (keyId === undefined || keyId === this.defaultId) return this.defaultId;
+    if (keyId.trim() === '') {
+      throw new OssError('InvalidArgument', 'The x-oss-server-side-encryption-key-id header must not be empty; omit it to use the default managed key.', { ArgumentName: 'x-oss-server-side-encryption-key-id' }, KMS_EC.emptyKeyId);
+    }
+    const state = this.keys.get(keyId);
+    if (state === undefined) throw new OssError('KmsKeyNotFound', `The specified KMS key ${keyId} does not exist.`, {}, KMS_EC.notFound);
+    if (state === 'Disabled') throw new OssError('KmsKeyDisabled', `The specified KMS key ${keyId} is disabled.`, {}, KMS_EC.disabled);
+    if (state === 'PendingDeletion') throw new OssError('KmsKeyPendingDeletion', `The specified KMS key ${keyId} is pending deletion.`, {}, KMS_EC.pendingDeletion);
+    return keyId;
+  }
+
+  wrap(dataKey: Buffer, keyId?: string): Buffer {
+    const aad = Buffer.from(keyId === undefined ? 'sse-oss' : `cmk:${keyId}`);
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.material(keyId), iv);
+    cipher.setAAD(aad);
+    const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
+    return Buffer.concat([Buffer.from([WRAP_VERSION]), iv, cipher.getAuthTag(), body]);
+  }
+
+  unwrap(wrapped: Buffer, keyId?: string): Buffer {
+    if (wrapped.length < 1 + IV_BYTES + TAG_BYTES || wrapped[0] !== WRAP_VERSION) {
+      throw new RangeError('not a data key wrapped by this KMS (bad length or version)');
+    }
+    const aad = Buffer.from(keyId === undefined ? 'sse-oss' : `cmk:${keyId}`);
+    const iv = wrapped.subarray(1, 1 + IV_BYTES);
+    const tag = wrapped.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
+    const decipher = createDecipheriv('aes-256-gcm', this.material(keyId), iv);
+    decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    try {
+      return Buffer.concat([decipher.update(wrapped.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]);
+    } catch {
+      throw new RangeError(`cannot unwrap data key with ${keyId === undefined ? 'the service master key' : `KMS key ${keyId}`}: wrong key or corrupted`);
+    }
+  }
+
+  /** 32 bytes of key material for a CMK (or the SSE-OSS service key when undefined). */
+  private material(keyId: string | undefined): Buffer {
+    return createHmac('sha256', this.masterSecret).update(keyId === undefined ? 'sse-oss' : `cmk:${keyId}`).digest();
+  }
+}
+
+function assertState(state: string): asserts state is KmsKeyState {
+  if (!STATES.includes(state as KmsKeyState)) {
+    throw new RangeError(`invalid KMS key state "${state}"; use one of ${STATES.join(', ')}`);
+  }
+}
+
+/** A UUID-shaped id, stable for (region, account) so HEAD reports the same default key across restarts. */
+function deriveDefaultKeyId(region: string, accountId: string): string {
+  const h = createHmac('sha256', 'local-oss-default-kms-key').update(`${region}/${accountId}`).digest('hex');
+  // Version-4 layout (…-4xxx-[89ab]xxx-…) so it looks like the real thing.
+  const v = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${v}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
