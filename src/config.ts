@@ -1,0 +1,301 @@
+/**
+ * The function's policy: environment variables read once per instance into a frozen, typed object.
+ * Every invalid variable is collected so one ConfigError names them all (see docs/function.md).
+ */
+import { ConfigError } from './errors';
+
+export const SSE_ALGORITHMS = ['AES256', 'KMS', 'SM4'] as const;
+export type SseAlgorithm = (typeof SSE_ALGORITHMS)[number];
+
+/** The encryption an object must end up with. */
+export interface EncryptionTarget {
+  readonly algorithm: SseAlgorithm;
+  /** KMS only; absent means the OSS-managed default CMK. */
+  readonly kmsKeyId?: string;
+  /** KMS only: `SM4` for KMS with SM4 data encryption. */
+  readonly kmsDataEncryption?: 'SM4';
+}
+
+/** One SSE_RULES entry: a prefix that is either skipped or gets its own encryption. */
+export interface Rule {
+  readonly prefix: string;
+  readonly skip: boolean;
+  /** Absent when `skip` is true. */
+  readonly target?: EncryptionTarget;
+}
+
+export interface RetryPolicy {
+  /** Total attempts per OSS request, including the first. */
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export interface Policy {
+  /** Default encryption (SSE_ALGORITHM, SSE_KMS_KEY_ID, SSE_KMS_DATA_ENCRYPTION). */
+  readonly algorithm: SseAlgorithm;
+  readonly kmsKeyId?: string;
+  readonly kmsDataEncryption?: 'SM4';
+  readonly defaultTarget: EncryptionTarget;
+  /** SSE_RULES, sorted longest prefix first. */
+  readonly rules: readonly Rule[];
+  readonly onMismatch: 'skip' | 'reencrypt';
+  readonly dryRun: boolean;
+  readonly versionedPlaintext: 'keep' | 'delete';
+  readonly preserveAcl: boolean;
+  readonly multipartThresholdBytes: number;
+  readonly multipartPartBytes: number;
+  /** Parallel UploadPartCopy requests per multipart object. */
+  readonly multipartConcurrency: number;
+  /** Objects processed in parallel per invocation. */
+  readonly concurrency: number;
+  /** Undefined: every bucket is allowed. */
+  readonly allowedBuckets?: readonly string[];
+  /** OSS_ENDPOINT override; default is https://oss-<region>-internal.aliyuncs.com. */
+  readonly endpoint?: string;
+  readonly logLevel: LogLevel;
+  /** Per-request timeout for OSS calls (OSS_TIMEOUT_MS). */
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+/** OSS's smallest non-final part (oss-api.md §1.4). */
+export const MIN_PART_BYTES = 100 * 1024;
+/** OSS's largest part (5 GiB) and part count. */
+export const MAX_PART_BYTES = 5 * GiB;
+export const MAX_PARTS = 10_000;
+
+/** Every default in one place; docs/function.md mirrors this table. */
+export const DEFAULTS = {
+  SSE_ALGORITHM: 'AES256',
+  SSE_ON_MISMATCH: 'skip',
+  DRY_RUN: false,
+  VERSIONED_PLAINTEXT: 'keep',
+  PRESERVE_ACL: true,
+  /** CopyObject that changes encryption is limited to 1 GB (oss-api.md §0.3). */
+  MULTIPART_THRESHOLD_BYTES: GiB,
+  /** Alibaba's own copier uses 64 MiB parts (oss-api.md §1.4). */
+  MULTIPART_PART_BYTES: 64 * MiB,
+  MULTIPART_CONCURRENCY: 4,
+  CONCURRENCY: 8,
+  LOG_LEVEL: 'info',
+  OSS_TIMEOUT_MS: 60_000,
+  RETRY_MAX_ATTEMPTS: 4,
+  RETRY_BASE_DELAY_MS: 200,
+  RETRY_MAX_DELAY_MS: 5_000,
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  oneOf<T extends string>(name: string, accepted: readonly T[], fallback: T, caseInsensitive = true): T {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const hit = accepted.find((a) => (caseInsensitive ? a.toLowerCase() === v.toLowerCase() : a === v));
+    if (hit === undefined) {
+      this.problems.push(`${name}="${v}" is not valid; accepted values: ${accepted.join(' | ')} (default ${fallback}).`);
+      return fallback;
+    }
+    return hit;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (/^(true|1|yes)$/i.test(v)) return true;
+    if (/^(false|0|no)$/i.test(v)) return false;
+    this.problems.push(`${name}="${v}" is not valid; accepted values: true | false (default ${fallback}).`);
+    return fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}="${v}" is not valid; expected a whole number from ${min} to ${max} (default ${fallback}).`);
+      return fallback;
+    }
+    return n;
+  }
+}
+
+/** Validates algorithm/key/data-encryption combinations; `where` names the source for messages. */
+function buildTarget(
+  problems: string[],
+  where: { alg: string; key: string; dataEnc: string },
+  algorithm: SseAlgorithm,
+  kmsKeyId: string | undefined,
+  dataEnc: string | undefined,
+): EncryptionTarget {
+  if (kmsKeyId !== undefined && algorithm !== 'KMS') {
+    problems.push(`${where.key} is set but ${where.alg} is ${algorithm}; a KMS key id only applies with ${where.alg}=KMS.`);
+  }
+  let kmsDataEncryption: 'SM4' | undefined;
+  if (dataEnc !== undefined) {
+    if (dataEnc.toUpperCase() !== 'SM4') {
+      problems.push(`${where.dataEnc}="${dataEnc}" is not valid; accepted values: SM4 (only with ${where.alg}=KMS), or leave it unset.`);
+    } else if (algorithm !== 'KMS') {
+      problems.push(`${where.dataEnc}=SM4 requires ${where.alg}=KMS (for plain SM4 use ${where.alg}=SM4).`);
+    } else {
+      kmsDataEncryption = 'SM4';
+    }
+  }
+  return Object.freeze({
+    algorithm,
+    ...(algorithm === 'KMS' && kmsKeyId !== undefined ? { kmsKeyId } : {}),
+    ...(kmsDataEncryption ? { kmsDataEncryption } : {}),
+  });
+}
+
+function parseRules(problems: string[], raw: string | undefined, fallback: EncryptionTarget): Rule[] {
+  if (raw === undefined) return [];
+  const example = 'e.g. [{"prefix":"finance/","algorithm":"KMS","kmsKeyId":"<key id>"},{"prefix":"public/","skip":true}]';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (e) {
+    problems.push(`SSE_RULES is not valid JSON (${(e as Error).message}); expected a JSON list, ${example}.`);
+    return [];
+  }
+  if (!Array.isArray(parsed)) {
+    problems.push(`SSE_RULES must be a JSON list of rules, ${example}.`);
+    return [];
+  }
+  const rules: Rule[] = [];
+  const seen = new Set<string>();
+  const known = new Set(['prefix', 'skip', 'algorithm', 'kmsKeyId', 'kmsDataEncryption']);
+  parsed.forEach((r: unknown, i) => {
+    const at = `SSE_RULES[${i}]`;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+      problems.push(`${at} must be an object with "prefix" and either "skip":true or "algorithm", ${example}.`);
+      return;
+    }
+    const o = r as Record<string, unknown>;
+    const unknownKeys = Object.keys(o).filter((k) => !known.has(k));
+    if (unknownKeys.length) problems.push(`${at} has unknown field(s) ${unknownKeys.join(', ')}; allowed: ${[...known].join(', ')}.`);
+    if (typeof o.prefix !== 'string') {
+      problems.push(`${at}.prefix must be a string (use "" to match every key).`);
+      return;
+    }
+    if (seen.has(o.prefix)) problems.push(`${at}.prefix "${o.prefix}" appears twice; keep one rule per prefix.`);
+    seen.add(o.prefix);
+    if (o.skip !== undefined && typeof o.skip !== 'boolean') problems.push(`${at}.skip must be true or false.`);
+    if (o.skip === true) {
+      if (o.algorithm !== undefined || o.kmsKeyId !== undefined || o.kmsDataEncryption !== undefined) {
+        problems.push(`${at} has "skip":true and encryption fields; use one or the other.`);
+      }
+      rules.push(Object.freeze({ prefix: o.prefix, skip: true }));
+      return;
+    }
+    let algorithm: SseAlgorithm = fallback.algorithm;
+    if (o.algorithm !== undefined) {
+      const hit = SSE_ALGORITHMS.find((a) => typeof o.algorithm === 'string' && a === o.algorithm.toUpperCase());
+      if (!hit) {
+        problems.push(`${at}.algorithm="${String(o.algorithm)}" is not valid; accepted values: ${SSE_ALGORITHMS.join(' | ')}.`);
+        return;
+      }
+      algorithm = hit;
+    }
+    for (const f of ['kmsKeyId', 'kmsDataEncryption'] as const) {
+      if (o[f] !== undefined && (typeof o[f] !== 'string' || o[f] === '')) problems.push(`${at}.${f} must be a non-empty string.`);
+    }
+    // A rule without an algorithm inherits the whole default target, not just its algorithm.
+    const target =
+      o.algorithm === undefined && o.kmsKeyId === undefined && o.kmsDataEncryption === undefined
+        ? fallback
+        : buildTarget(
+            problems,
+            { alg: `${at}.algorithm`, key: `${at}.kmsKeyId`, dataEnc: `${at}.kmsDataEncryption` },
+            algorithm,
+            typeof o.kmsKeyId === 'string' && o.kmsKeyId ? o.kmsKeyId : undefined,
+            typeof o.kmsDataEncryption === 'string' && o.kmsDataEncryption ? o.kmsDataEncryption : undefined,
+          );
+    rules.push(Object.freeze({ prefix: o.prefix, skip: false, target }));
+  });
+  return rules.sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+function parseEndpoint(problems: string[], raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+    return raw.replace(/\/+$/, '');
+  } catch {
+    problems.push(`OSS_ENDPOINT="${raw}" is not valid; expected a URL such as https://oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000.`);
+    return undefined;
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError listing every bad variable. */
+export function loadPolicy(env: Record<string, string | undefined>): Policy {
+  const r = new Reader(env);
+  const algorithm = r.oneOf('SSE_ALGORITHM', SSE_ALGORITHMS, DEFAULTS.SSE_ALGORITHM);
+  const defaultTarget = buildTarget(
+    r.problems,
+    { alg: 'SSE_ALGORITHM', key: 'SSE_KMS_KEY_ID', dataEnc: 'SSE_KMS_DATA_ENCRYPTION' },
+    algorithm,
+    r.raw('SSE_KMS_KEY_ID'),
+    r.raw('SSE_KMS_DATA_ENCRYPTION'),
+  );
+  const rules = parseRules(r.problems, r.raw('SSE_RULES'), defaultTarget);
+  const multipartThresholdBytes = r.int('MULTIPART_THRESHOLD_BYTES', DEFAULTS.MULTIPART_THRESHOLD_BYTES, 1, 5 * GiB);
+  const multipartPartBytes = r.int('MULTIPART_PART_BYTES', DEFAULTS.MULTIPART_PART_BYTES, MIN_PART_BYTES, MAX_PART_BYTES);
+  const allowedRaw = r.raw('ALLOWED_BUCKETS');
+  const allowedBuckets = allowedRaw
+    ?.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (allowedRaw !== undefined && allowedBuckets?.length === 0) {
+    r.problems.push('ALLOWED_BUCKETS is set but names no bucket; give a comma-separated list (e.g. "logs,uploads") or unset it to allow all.');
+  }
+  const retry: RetryPolicy = Object.freeze({
+    maxAttempts: r.int('RETRY_MAX_ATTEMPTS', DEFAULTS.RETRY_MAX_ATTEMPTS, 1, 20),
+    baseDelayMs: r.int('RETRY_BASE_DELAY_MS', DEFAULTS.RETRY_BASE_DELAY_MS, 0, 60_000),
+    maxDelayMs: r.int('RETRY_MAX_DELAY_MS', DEFAULTS.RETRY_MAX_DELAY_MS, 0, 300_000),
+  });
+  const policy: Policy = {
+    algorithm: defaultTarget.algorithm,
+    ...(defaultTarget.kmsKeyId !== undefined ? { kmsKeyId: defaultTarget.kmsKeyId } : {}),
+    ...(defaultTarget.kmsDataEncryption !== undefined ? { kmsDataEncryption: defaultTarget.kmsDataEncryption } : {}),
+    defaultTarget,
+    rules: Object.freeze(rules),
+    onMismatch: r.oneOf('SSE_ON_MISMATCH', ['skip', 'reencrypt'] as const, DEFAULTS.SSE_ON_MISMATCH),
+    dryRun: r.bool('DRY_RUN', DEFAULTS.DRY_RUN),
+    versionedPlaintext: r.oneOf('VERSIONED_PLAINTEXT', ['keep', 'delete'] as const, DEFAULTS.VERSIONED_PLAINTEXT),
+    preserveAcl: r.bool('PRESERVE_ACL', DEFAULTS.PRESERVE_ACL),
+    multipartThresholdBytes,
+    multipartPartBytes,
+    multipartConcurrency: r.int('MULTIPART_CONCURRENCY', DEFAULTS.MULTIPART_CONCURRENCY, 1, 64),
+    concurrency: r.int('CONCURRENCY', DEFAULTS.CONCURRENCY, 1, 256),
+    ...(allowedBuckets && allowedBuckets.length ? { allowedBuckets: Object.freeze(allowedBuckets) } : {}),
+    ...(() => {
+      const endpoint = parseEndpoint(r.problems, r.raw('OSS_ENDPOINT'));
+      return endpoint ? { endpoint } : {};
+    })(),
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, DEFAULTS.LOG_LEVEL),
+    timeoutMs: r.int('OSS_TIMEOUT_MS', DEFAULTS.OSS_TIMEOUT_MS, 100, 600_000),
+    retry,
+  };
+  if (r.problems.length) throw new ConfigError(r.problems);
+  return Object.freeze(policy);
+}
+
+/** The rule for a key: the longest matching prefix, else undefined (use the default target). */
+export function ruleFor(policy: Policy, key: string): Rule | undefined {
+  return policy.rules.find((rule) => key.startsWith(rule.prefix));
+}

@@ -1,0 +1,85 @@
+/**
+ * Objects above MULTIPART_THRESHOLD_BYTES: CopyObject that changes encryption is limited to 1 GB
+ * (oss-api.md §0.3), so Initiate (SSE + all metadata + tags + storage class) → parallel
+ * UploadPartCopy (each conditional on the HEAD ETag) → Complete, then the ACL. Any failure aborts
+ * the upload. UploadPartCopy moves no bytes through the function, so memory stays flat.
+ * Not ali-oss `multipartUploadCopy`: it copies no metadata (oss-api.md §0.5).
+ */
+import { MAX_PARTS, type EncryptionTarget, type Policy } from '../config';
+import type { OssGateway } from '../oss/gateway';
+import type { ObjectHead } from '../oss/object-head';
+import { metadataHeaders, sseHeaders, taggingHeader } from './decide';
+import { mapLimit } from './pool';
+import type { Logger } from '../log';
+
+export interface PartRange {
+  number: number;
+  start: number;
+  /** Inclusive. */
+  end: number;
+}
+
+/** Part size: the configured size, raised so the object fits in 10,000 parts. */
+export function partSizeFor(size: number, configured: number): number {
+  return Math.max(configured, Math.ceil(size / MAX_PARTS));
+}
+
+export function planParts(size: number, partBytes: number): PartRange[] {
+  const parts: PartRange[] = [];
+  for (let start = 0, n = 1; start < size; start += partBytes, n++) {
+    parts.push({ number: n, start, end: Math.min(size, start + partBytes) - 1 });
+  }
+  return parts;
+}
+
+export interface MultipartResult {
+  /** Headers of the CompleteMultipartUpload response. */
+  completeHeaders: Record<string, string>;
+  partCount: number;
+}
+
+export async function multipartEncrypt(
+  bucket: string,
+  key: string,
+  head: ObjectHead,
+  target: EncryptionTarget,
+  acl: string | undefined,
+  deps: { oss: OssGateway; policy: Policy; logger: Logger; signal?: AbortSignal; requestIds: string[] },
+): Promise<MultipartResult> {
+  const { oss, policy, requestIds } = deps;
+  const track = (r: { requestId?: string; retriedRequestIds: string[] }) => {
+    requestIds.push(...r.retriedRequestIds);
+    if (r.requestId) requestIds.push(r.requestId);
+  };
+  const headers: Record<string, string> = { ...metadataHeaders(head), ...sseHeaders(target) };
+  if (head.taggingCount > 0) {
+    const t = await oss.getTagging(bucket, key);
+    track(t);
+    if (Object.keys(t.tags).length) headers['x-oss-tagging'] = taggingHeader(t.tags);
+  }
+  const init = await oss.initMultipart(bucket, key, headers);
+  track(init);
+  const parts = planParts(head.size, partSizeFor(head.size, policy.multipartPartBytes));
+  let complete;
+  try {
+    const done = await mapLimit(parts, policy.multipartConcurrency, async (p) => {
+      deps.signal?.throwIfAborted();
+      const r = await oss.uploadPartCopy(bucket, key, init.uploadId, p.number, p, { 'x-oss-copy-source-if-match': head.etag });
+      track(r);
+      return { number: p.number, etag: r.etag };
+    });
+    complete = await oss.complete(bucket, key, init.uploadId, done);
+    track(complete);
+  } catch (err) {
+    try {
+      track(await oss.abort(bucket, key, init.uploadId));
+    } catch (abortErr) {
+      // The upload stays listed until a lifecycle rule removes it; say so, but report the original error.
+      deps.logger.warn({ bucket, key, uploadId: init.uploadId, err: (abortErr as Error).message }, 'abort of multipart upload failed; remove it with AbortMultipartUpload or a lifecycle rule');
+    }
+    throw err;
+  }
+  // Initiate takes no ACL header (oss-api.md §1.4), so the ACL is put once the object exists.
+  if (acl && acl !== 'default') track(await oss.putAcl(bucket, key, acl));
+  return { completeHeaders: complete.headers, partCount: parts.length };
+}

@@ -1,0 +1,133 @@
+/**
+ * The function's error hierarchy. Every error carries a stable `code` and builds a message that
+ * says what was wrong and what to do about it. SDK (ali-oss) errors are translated into
+ * OssOperationError in src/oss/ and nowhere else.
+ */
+import type { InvocationSummary } from './core/process';
+
+export abstract class AutoEncryptError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One or more environment variables are invalid; `problems` lists every one of them. */
+export class ConfigError extends AutoEncryptError {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid function configuration (fix these environment variables and redeploy):\n- ${problems.join('\n- ')}`);
+  }
+}
+
+/** The trigger payload is not an OSS event the function understands. */
+export class EventError extends AutoEncryptError {
+  readonly code = 'EVENT_INVALID';
+  constructor(problem: string) {
+    super(
+      `Malformed event: ${problem}. Expected an OSS trigger event ({"events":[{"eventName":"ObjectCreated:…","oss":{"bucket":{"name":…},"object":{"key":…}}}]}) ` +
+        'or the same record wrapped as a CloudEvent ({"specversion":"1.0","data":{…}}).',
+    );
+  }
+}
+
+/** No credentials to call OSS with (no function role and no ALIBABA_CLOUD_ACCESS_KEY_* variables). */
+export class CredentialsError extends AutoEncryptError {
+  readonly code = 'CREDENTIALS_MISSING';
+  constructor() {
+    super(
+      'No OSS credentials: context.credentials is empty. Attach a RAM role to the function (role in s.yaml) ' +
+        'with oss:GetObject, oss:PutObject, oss:GetObjectAcl, oss:PutObjectAcl, oss:GetObjectTagging (and kms:GenerateDataKey, kms:Decrypt for KMS), ' +
+        'or set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET for local runs.',
+    );
+  }
+}
+
+/** The event names a bucket outside ALLOWED_BUCKETS. */
+export class BucketNotAllowedError extends AutoEncryptError {
+  readonly code = 'BUCKET_NOT_ALLOWED';
+  constructor(readonly bucket: string, allowed: readonly string[]) {
+    super(`Bucket "${bucket}" is not in ALLOWED_BUCKETS (${allowed.join(', ')}); add it there or remove this bucket's trigger.`);
+  }
+}
+
+/** After the copy, the object does not carry the configured encryption. */
+export class EncryptionNotConfirmedError extends AutoEncryptError {
+  readonly code = 'SSE_NOT_CONFIRMED';
+  constructor(bucket: string, key: string, wanted: string, got: string) {
+    super(`oss://${bucket}/${key}: expected ${wanted} after the copy but OSS reports ${got}; check the bucket's encryption settings and KMS key, then retry.`);
+  }
+}
+
+/** Hints for well-known OSS error codes: what to do about them. */
+const OSS_HINTS: Record<string, string> = {
+  AccessDenied: 'grant the function role oss:GetObject, oss:PutObject, oss:GetObjectAcl, oss:PutObjectAcl and oss:GetObjectTagging on this bucket',
+  KmsServiceNotEnabled: 'activate KMS in this region or use SSE_ALGORITHM=AES256',
+  KmsKeyNotFound: 'check SSE_KMS_KEY_ID (or the rule kmsKeyId) names an existing key in this region',
+  KmsKeyDisabled: 'enable the KMS key or point SSE_KMS_KEY_ID at an enabled key',
+  KmsKeyPendingDeletion: 'cancel the key deletion or point SSE_KMS_KEY_ID at another key',
+  InvalidObjectState: 'restore the archived object first',
+  InvalidEncryptionAlgorithmError: 'use SSE_ALGORITHM=AES256, KMS or SM4',
+  InvalidAccessKeyId: 'the STS credentials are wrong or expired; check the function role',
+  SignatureDoesNotMatch: 'the credentials are wrong; check the function role',
+  NoSuchBucket: 'the bucket in the event does not exist in this region; check OSS_ENDPOINT and the trigger',
+};
+
+/** Codes that retrying can fix (throttling, server errors, timeouts, dropped connections). */
+export const RETRYABLE_OSS_CODES = new Set([
+  'InternalError',
+  'ServiceUnavailable',
+  'Throttling',
+  'RequestTimeout',
+  'TooManyRequests',
+  'ResponseTimeoutError',
+  'ConnectionTimeoutError',
+  'RequestError',
+  'ResponseError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/** A failed OSS request, translated from the ali-oss error (src/oss/translate-error.ts). */
+export class OssOperationError extends AutoEncryptError {
+  readonly code: string;
+  constructor(
+    readonly operation: string,
+    readonly ossCode: string,
+    readonly status: number,
+    readonly requestId: string | undefined,
+    readonly retryable: boolean,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    const hint = OSS_HINTS[ossCode] ?? (retryable ? 'transient; retried with backoff, FC will retry the event' : 'see the OSS error code reference');
+    super(`${operation} failed: ${ossCode} (HTTP ${status}${requestId ? `, request ${requestId}` : ''}): ${detail}; ${hint}`, options);
+    this.code = `OSS_${ossCode}`;
+  }
+}
+
+/** At least one object failed after retries; thrown so FC's async retry and onFailure destination see it. */
+export class InvocationFailedError extends AutoEncryptError {
+  readonly code = 'OBJECTS_FAILED';
+  constructor(readonly summary: InvocationSummary) {
+    const failed = summary.results.filter((r) => r.outcome === 'failed');
+    const list = failed
+      .slice(0, 20)
+      .map((r) => `oss://${r.bucket}/${r.key} (${r.error?.code ?? r.reason})`)
+      .join(', ');
+    super(
+      `${failed.length} of ${summary.total} objects failed: ${list}${failed.length > 20 ? ', …' : ''}. ` +
+        'The handler is idempotent, so the retry FC makes is safe; see the per-object log lines for details.',
+    );
+  }
+}
+
+/** Serialisable view of any error for results and log lines (never includes request params or headers). */
+export function describeError(err: unknown): { code: string; message: string } {
+  if (err instanceof AutoEncryptError) return { code: err.code, message: err.message };
+  if (err instanceof Error) return { code: 'INTERNAL', message: err.message };
+  return { code: 'INTERNAL', message: String(err) };
+}

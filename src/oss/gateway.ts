@@ -1,0 +1,283 @@
+/**
+ * The only code that talks to ali-oss. Every call is retried with backoff (core/retry.ts) and every
+ * SDK error is translated (translate-error.ts). Requests whose headers matter (copy, initiate, part
+ * copy) go through ali-oss's own `request()` with exactly the headers we build, because its
+ * `copy()` re-sends each header as `x-oss-copy-source-<name>` and invents a Content-Type, `putMeta`
+ * resets Content-Type and `multipartUploadCopy` drops metadata (oss-api.md §0.4–0.5, §4.4).
+ */
+import OSS from 'ali-oss';
+import { translateOssError } from './translate-error';
+import { parseObjectHead, type ObjectHead } from './object-head';
+import { withRetry, type RetryOptions } from '../core/retry';
+import type { OssOperationError } from '../errors';
+
+export interface OssCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+}
+
+export interface GatewayOptions {
+  /** Region id, e.g. `cn-hangzhou` (an `oss-` prefix is accepted too). */
+  region: string;
+  /** Default `https://oss-<region>-internal.aliyuncs.com`. */
+  endpoint?: string;
+  credentials: OssCredentials;
+  /** Per-request timeout (default 60 s). */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  /** Told about every re-attempt: operation, translated error, attempt number, delay. */
+  onRetry?: (info: { operation: string; error: OssOperationError; attempt: number; delayMs: number }) => void;
+}
+
+/** What every call returns: the OSS request id of the successful attempt and the response headers. */
+export interface OssResponse {
+  requestId?: string;
+  headers: Record<string, string>;
+  /** Request ids of failed attempts that were retried. */
+  retriedRequestIds: string[];
+}
+
+export interface HeadResponse extends OssResponse {
+  head: ObjectHead;
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag: string;
+  storageClass?: string;
+  lastModified?: string;
+  type?: string;
+}
+
+export interface ListV2Response extends OssResponse {
+  objects: ListedObject[];
+  isTruncated: boolean;
+  nextContinuationToken?: string;
+}
+
+export interface ListV2Query {
+  prefix?: string;
+  continuationToken?: string;
+  startAfter?: string;
+  maxKeys?: number;
+}
+
+export interface OssGateway {
+  readonly endpoint: string;
+  head(bucket: string, key: string, opts?: { versionId?: string }): Promise<HeadResponse>;
+  /** GetObjectAcl: `default`, `private`, `public-read` or `public-read-write`. */
+  getAcl(bucket: string, key: string): Promise<OssResponse & { acl: string }>;
+  putAcl(bucket: string, key: string, acl: string): Promise<OssResponse>;
+  getTagging(bucket: string, key: string): Promise<OssResponse & { tags: Record<string, string> }>;
+  /** CopyObject of the key onto itself with exactly `headers` (plus `x-oss-copy-source`). */
+  copyInPlace(bucket: string, key: string, headers: Record<string, string>): Promise<OssResponse & { etag?: string }>;
+  initMultipart(bucket: string, key: string, headers: Record<string, string>): Promise<OssResponse & { uploadId: string }>;
+  /** UploadPartCopy of bytes [start, end] (inclusive) of the same key. */
+  uploadPartCopy(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    range: { start: number; end: number },
+    headers: Record<string, string>,
+  ): Promise<OssResponse & { etag: string }>;
+  complete(bucket: string, key: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<OssResponse & { etag?: string }>;
+  abort(bucket: string, key: string, uploadId: string): Promise<OssResponse>;
+  deleteVersion(bucket: string, key: string, versionId: string): Promise<OssResponse>;
+  listV2(bucket: string, query?: ListV2Query): Promise<ListV2Response>;
+}
+
+/** ali-oss internals used for exact-header requests (lib/object.js `_objectRequestParams`, lib/client.js `request`). */
+interface RawParams {
+  headers?: Record<string, string>;
+  subres?: unknown;
+  successStatuses?: number[];
+  xmlResponse?: boolean;
+  content?: Buffer;
+  mime?: string;
+}
+interface RawResult {
+  status: number;
+  headers: Record<string, string>;
+  data: unknown;
+  res: { headers: Record<string, string> };
+}
+interface RawClient {
+  _objectRequestParams(method: string, name: string, options: { headers?: Record<string, string>; subres?: unknown; timeout?: number }): RawParams;
+  request(params: RawParams): Promise<RawResult>;
+}
+
+export function defaultEndpoint(region: string): string {
+  return `https://oss-${region.replace(/^oss-/, '')}-internal.aliyuncs.com`;
+}
+
+/** `x-oss-copy-source` as ali-oss builds it (lib/common/object/copyObject.js `_getSourceName`). */
+export function copySource(bucket: string, key: string): string {
+  return `/${bucket}/${encodeURIComponent(key)}`;
+}
+
+const requestIdOf = (headers: Record<string, unknown> | undefined): string | undefined => {
+  const v = headers?.['x-oss-request-id'];
+  return typeof v === 'string' ? v : undefined;
+};
+
+export function createOssGateway(opts: GatewayOptions): OssGateway {
+  const region = opts.region.replace(/^oss-/, '');
+  const endpoint = opts.endpoint ?? defaultEndpoint(region);
+  const timeout = opts.timeoutMs ?? 60_000;
+  const clients = new Map<string, OSS>();
+
+  const client = (bucket: string): OSS => {
+    let c = clients.get(bucket);
+    if (!c) {
+      c = new OSS({
+        region: `oss-${region}`,
+        endpoint,
+        bucket,
+        accessKeyId: opts.credentials.accessKeyId,
+        accessKeySecret: opts.credentials.accessKeySecret,
+        ...(opts.credentials.securityToken ? { stsToken: opts.credentials.securityToken } : {}),
+        timeout,
+        secure: endpoint.startsWith('https:'),
+      });
+      clients.set(bucket, c);
+    }
+    return c;
+  };
+  const raw = (bucket: string) => client(bucket) as unknown as RawClient;
+
+  /** Runs one OSS operation with retries; translates errors; collects failed attempts' request ids. */
+  async function call<T>(
+    operation: string,
+    fn: () => Promise<T>,
+  ): Promise<{ result: T; base: OssResponse }> {
+    const retriedRequestIds: string[] = [];
+    const result = await withRetry(
+      async () => {
+        try {
+          return await fn();
+        } catch (err) {
+          throw translateOssError(operation, err);
+        }
+      },
+      {
+        isRetryable: (err) => (err as OssOperationError).retryable === true,
+        onRetry: (err, attempt, delayMs) => {
+          const e = err as OssOperationError;
+          if (e.requestId) retriedRequestIds.push(e.requestId);
+          opts.onRetry?.({ operation, error: e, attempt, delayMs });
+        },
+      },
+      opts.retry,
+    );
+    const res = (result as { res?: { headers?: Record<string, string> } } | undefined)?.res;
+    const headers = res?.headers ?? {};
+    const requestId = requestIdOf(headers);
+    return { result, base: { ...(requestId ? { requestId } : {}), headers, retriedRequestIds } };
+  }
+
+  return {
+    endpoint,
+
+    async head(bucket, key, o = {}) {
+      const { base } = await call('HeadObject', () => client(bucket).head(key, { ...(o.versionId ? { versionId: o.versionId } : {}), timeout } as OSS.HeadObjectOptions));
+      return { ...base, head: parseObjectHead(base.headers) };
+    },
+
+    async getAcl(bucket, key) {
+      const { result, base } = await call('GetObjectAcl', () => client(bucket).getACL(key, { timeout } as OSS.RequestOptions));
+      return { ...base, acl: String((result as { acl: unknown }).acl) };
+    },
+
+    async putAcl(bucket, key, acl) {
+      const { base } = await call('PutObjectAcl', () => client(bucket).putACL(key, acl as OSS.ACLType, { timeout } as OSS.RequestOptions));
+      return base;
+    },
+
+    async getTagging(bucket, key) {
+      const { result, base } = await call('GetObjectTagging', () =>
+        (client(bucket) as unknown as { getObjectTagging(k: string, o: object): Promise<{ tag: Record<string, string>; res: { headers: Record<string, string> } }> }).getObjectTagging(key, { timeout }),
+      );
+      return { ...base, tags: { ...result.tag } };
+    },
+
+    async copyInPlace(bucket, key, headers) {
+      const { result, base } = await call('CopyObject', () => {
+        const params = raw(bucket)._objectRequestParams('PUT', key, { headers: { ...headers, 'x-oss-copy-source': copySource(bucket, key) }, timeout });
+        params.successStatuses = [200];
+        params.xmlResponse = true;
+        return raw(bucket).request(params);
+      });
+      const data = result.data as { ETag?: string } | undefined;
+      return { ...base, ...(data?.ETag ? { etag: data.ETag } : {}) };
+    },
+
+    async initMultipart(bucket, key, headers) {
+      const { result, base } = await call('InitiateMultipartUpload', () => {
+        const params = raw(bucket)._objectRequestParams('POST', key, { headers, subres: 'uploads', timeout });
+        params.successStatuses = [200];
+        params.xmlResponse = true;
+        return raw(bucket).request(params);
+      });
+      const uploadId = (result.data as { UploadId?: string } | undefined)?.UploadId;
+      if (!uploadId) throw translateOssError('InitiateMultipartUpload', { name: 'MalformedResponseError', status: 200, message: 'response has no UploadId' });
+      return { ...base, uploadId };
+    },
+
+    async uploadPartCopy(bucket, key, uploadId, partNumber, range, headers) {
+      const { base } = await call('UploadPartCopy', () => {
+        const params = raw(bucket)._objectRequestParams('PUT', key, {
+          headers: { ...headers, 'x-oss-copy-source': copySource(bucket, key), 'x-oss-copy-source-range': `bytes=${range.start}-${range.end}` },
+          subres: { partNumber: String(partNumber), uploadId },
+          timeout,
+        });
+        params.successStatuses = [200];
+        return raw(bucket).request(params);
+      });
+      // ali-oss reads the part ETag from the response header, not the body (oss-api.md §4.4).
+      return { ...base, etag: base.headers.etag ?? '' };
+    },
+
+    async complete(bucket, key, uploadId, parts) {
+      const { result, base } = await call('CompleteMultipartUpload', () => client(bucket).completeMultipartUpload(key, uploadId, parts, { timeout } as OSS.CompleteMultipartUploadOptions));
+      const etag = (result as { etag?: string }).etag ?? base.headers.etag;
+      return { ...base, ...(etag ? { etag } : {}) };
+    },
+
+    async abort(bucket, key, uploadId) {
+      const { base } = await call('AbortMultipartUpload', () => client(bucket).abortMultipartUpload(key, uploadId, { timeout } as OSS.RequestOptions));
+      return base;
+    },
+
+    async deleteVersion(bucket, key, versionId) {
+      const { base } = await call('DeleteObject', () => client(bucket).delete(key, { versionId, timeout } as OSS.RequestOptions));
+      return base;
+    },
+
+    async listV2(bucket, query = {}) {
+      const q: Record<string, string | number> = { 'max-keys': query.maxKeys ?? 1000 };
+      if (query.prefix) q.prefix = query.prefix;
+      if (query.continuationToken) q['continuation-token'] = query.continuationToken;
+      if (query.startAfter) q['start-after'] = query.startAfter;
+      const { result, base } = await call('ListObjectsV2', () =>
+        (client(bucket) as unknown as { listV2(q: object, o: object): Promise<{ objects?: Array<Record<string, unknown>>; isTruncated: boolean; nextContinuationToken?: string; res: { headers: Record<string, string> } }> }).listV2(q, { timeout }),
+      );
+      const objects = (result.objects ?? []).map((o) => ({
+        key: String(o.name),
+        size: Number(o.size ?? 0),
+        etag: String(o.etag ?? ''),
+        ...(o.storageClass ? { storageClass: String(o.storageClass) } : {}),
+        ...(o.lastModified ? { lastModified: String(o.lastModified) } : {}),
+        ...(o.type ? { type: String(o.type) } : {}),
+      }));
+      return {
+        ...base,
+        objects,
+        isTruncated: Boolean(result.isTruncated),
+        ...(result.nextContinuationToken ? { nextContinuationToken: String(result.nextContinuationToken) } : {}),
+      };
+    },
+  };
+}
