@@ -1,0 +1,245 @@
+/**
+ * `oss-auto-encrypt backfill`: flags → runBackfill (src/backfill/run.ts). Prints progress on stderr
+ * (a redrawn bar on a terminal, a plain line every 10 s otherwise) and the summary on stdout.
+ * Exit codes: 0 all done, 1 some objects failed or a run error, 2 bad flags, 130 stopped by a signal.
+ */
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import type { Command } from './command';
+import { loadPolicy } from '../config';
+import { createLogger } from '../log';
+import { AutoEncryptError } from '../errors';
+import { createFcInvoker } from '../remote/fc-invoker';
+import { BackfillOptionsError } from '../backfill/errors';
+import { DEFAULT_CONCURRENCY, runBackfill, type BackfillOptions, type BackfillSummary } from '../backfill/run';
+import { renderBar, renderLine, renderSummary, type ProgressSnapshot } from '../backfill/progress';
+import type { ReportFormat } from '../backfill/report';
+
+const HELP = `Usage: oss-auto-encrypt backfill --bucket B [options]
+       npm run backfill -- --bucket B [options]
+
+Encrypts objects that existed before the function, with the same policy (SSE_* env vars) and the
+same per-object logic as the trigger.
+
+Options:
+  --bucket B          bucket to backfill (required)
+  --prefix P          only keys under P
+  --region R          OSS region id, e.g. cn-hangzhou (default: $ALIBABA_CLOUD_REGION)
+  --endpoint E        OSS endpoint (default: $OSS_ENDPOINT, else https://oss-<region>.aliyuncs.com)
+  --concurrency N     objects in flight, 1..1000 (default ${DEFAULT_CONCURRENCY}); lowered automatically on 503/SlowDown
+  --dry-run           decide and report, change nothing
+  --checkpoint FILE   record progress in FILE; rerun with the same FILE to resume
+  --report FILE       one row per object; .csv → CSV, anything else → JSON lines
+  --report-format F   csv | jsonl (overrides the extension)
+  --manifest FILE     read keys from an OSS inventory manifest.json (+ its CSV.gz data files) instead of listing
+  --fanout FUNCTION   send keys in batches to the deployed function (async invocations) instead of copying here
+  --batch-size N      keys per fan-out event (default 100)
+  --service S         FC 2.0 service of the fan-out function (omit for FC 3.0)
+  --account-id ID     Alibaba Cloud account id for --fanout (default: $ALIBABA_CLOUD_ACCOUNT_ID)
+  --fc-endpoint URL   Function Compute endpoint override for --fanout
+  --json              print the final summary as JSON
+
+Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, optional ALIBABA_CLOUD_SECURITY_TOKEN.
+Ctrl-C once stops after the objects in flight (checkpoint saved); twice exits at once.
+`;
+
+export interface BackfillCliArgs {
+  bucket: string;
+  prefix?: string;
+  region: string;
+  endpoint: string;
+  concurrency: number;
+  dryRun: boolean;
+  checkpoint?: string;
+  report?: string;
+  reportFormat?: ReportFormat;
+  manifest?: string;
+  fanout?: { functionName: string; batchSize: number; service?: string; accountId: string; endpoint?: string };
+  json: boolean;
+  credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+}
+
+function wholeNumber(flag: string, v: string | undefined, def: number, problems: string[]): number {
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v)) {
+    problems.push(`${flag} must be a whole number, got "${v}"`);
+    return def;
+  }
+  return Number(v);
+}
+
+/** Pure: argv + env → arguments, or BackfillOptionsError listing every problem. */
+export function parseBackfillArgs(argv: string[], env: Record<string, string | undefined>): BackfillCliArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        bucket: { type: 'string' },
+        prefix: { type: 'string' },
+        region: { type: 'string' },
+        endpoint: { type: 'string' },
+        concurrency: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        checkpoint: { type: 'string' },
+        report: { type: 'string' },
+        'report-format': { type: 'string' },
+        manifest: { type: 'string' },
+        fanout: { type: 'string' },
+        'batch-size': { type: 'string' },
+        service: { type: 'string' },
+        'account-id': { type: 'string' },
+        'fc-endpoint': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new BackfillOptionsError([`${(err as Error).message} (see --help)`]);
+  }
+  const s = (k: string) => values[k] as string | undefined;
+  const problems: string[] = [];
+  const bucket = s('bucket');
+  if (!bucket) problems.push('--bucket is required');
+  const region = (s('region') ?? env.ALIBABA_CLOUD_REGION ?? '').replace(/^oss-/, '');
+  if (!region) problems.push('--region is required (or set ALIBABA_CLOUD_REGION), e.g. --region cn-hangzhou');
+  const endpoint = s('endpoint') ?? env.OSS_ENDPOINT ?? (region ? `https://oss-${region}.aliyuncs.com` : '');
+  const concurrency = wholeNumber('--concurrency', s('concurrency'), DEFAULT_CONCURRENCY, problems);
+  const reportFormat = s('report-format');
+  if (reportFormat !== undefined && reportFormat !== 'csv' && reportFormat !== 'jsonl') problems.push(`--report-format must be csv or jsonl, got "${reportFormat}"`);
+  if (reportFormat && !s('report')) problems.push('--report-format needs --report FILE');
+  const accessKeyId = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+  const accessKeySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+  if (!accessKeyId || !accessKeySecret) problems.push('credentials missing: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS keys)');
+  let fanout: BackfillCliArgs['fanout'];
+  const fn = s('fanout');
+  if (fn !== undefined) {
+    const accountId = s('account-id') ?? env.ALIBABA_CLOUD_ACCOUNT_ID;
+    if (!accountId) problems.push('--fanout needs --account-id (or ALIBABA_CLOUD_ACCOUNT_ID)');
+    const batchSize = wholeNumber('--batch-size', s('batch-size'), 100, problems);
+    if (batchSize < 1 || batchSize > 1000) problems.push('--batch-size must be 1..1000');
+    fanout = { functionName: fn, batchSize, accountId: accountId ?? '', ...(s('service') ? { service: s('service') } : {}), ...(s('fc-endpoint') ? { endpoint: s('fc-endpoint') } : {}) };
+  } else {
+    for (const f of ['batch-size', 'service', 'account-id', 'fc-endpoint']) if (s(f) !== undefined) problems.push(`--${f} only applies with --fanout`);
+  }
+  if (problems.length) throw new BackfillOptionsError(problems);
+  const token = env.ALIBABA_CLOUD_SECURITY_TOKEN;
+  return {
+    bucket: bucket as string,
+    ...(s('prefix') !== undefined ? { prefix: s('prefix') } : {}),
+    region,
+    endpoint,
+    concurrency,
+    dryRun: values['dry-run'] === true,
+    ...(s('checkpoint') ? { checkpoint: s('checkpoint') } : {}),
+    ...(s('report') ? { report: s('report') } : {}),
+    ...(reportFormat ? { reportFormat: reportFormat as ReportFormat } : {}),
+    ...(s('manifest') ? { manifest: s('manifest') } : {}),
+    ...(fanout ? { fanout } : {}),
+    json: values.json === true,
+    credentials: { accessKeyId: accessKeyId as string, accessKeySecret: accessKeySecret as string, ...(token ? { securityToken: token } : {}) },
+  };
+}
+
+function exitCode(s: BackfillSummary): number {
+  if (s.aborted) return 130;
+  return s.failed > 0 ? 1 : 0;
+}
+
+export const command: Command = {
+  name: 'backfill',
+  summary: 'encrypt objects that existed before the function',
+  help: HELP,
+  async run(argv) {
+    const err = process.stderr;
+    let args: BackfillCliArgs;
+    try {
+      args = parseBackfillArgs(argv, process.env);
+    } catch (e) {
+      if (e instanceof AutoEncryptError) {
+        err.write(`oss-auto-encrypt backfill: ${e.message}\n`);
+        return 2;
+      }
+      throw e;
+    }
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) process.exit(130); // the checkpoint on disk is always consistent (atomic writes)
+      err.write(`\n${sig}: stopping after the objects in flight (again to exit at once)…\n`);
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const tty = err.isTTY === true;
+    let lastWidth = 0;
+    const onProgress = (p: ProgressSnapshot) => {
+      if (p.done) return;
+      if (tty) {
+        const line = renderBar(p).slice(0, (err.columns ?? 120) - 1);
+        err.write(`\r${line}${' '.repeat(Math.max(0, lastWidth - line.length))}`);
+        lastWidth = line.length;
+      } else {
+        err.write(renderLine(p) + '\n');
+      }
+    };
+    try {
+      // Per-object log lines go to stderr and only from warn up unless LOG_LEVEL asks for more.
+      const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: pino.destination({ fd: 2, sync: true }) });
+      const policy = loadPolicy(process.env);
+      const opts: BackfillOptions = {
+        bucket: args.bucket,
+        ...(args.prefix ? { prefix: args.prefix } : {}),
+        connection: { region: args.region, endpoint: args.endpoint, credentials: args.credentials },
+        policy,
+        logger,
+        concurrency: args.concurrency,
+        dryRun: args.dryRun,
+        ...(args.checkpoint ? { checkpointFile: args.checkpoint } : {}),
+        ...(args.report ? { reportFile: args.report } : {}),
+        ...(args.reportFormat ? { reportFormat: args.reportFormat } : {}),
+        ...(args.manifest ? { manifestFile: args.manifest } : {}),
+        signal: controller.signal,
+        onProgress,
+        progressIntervalMs: tty ? 250 : 10_000,
+      };
+      if (args.fanout) {
+        const f = args.fanout;
+        opts.fanout = {
+          invoker: createFcInvoker({
+            accountId: f.accountId,
+            region: args.region,
+            credentials: args.credentials,
+            ...(f.endpoint ? { endpoint: f.endpoint } : {}),
+            ...(f.service ? { service: f.service } : {}),
+          }),
+          functionName: f.functionName,
+          region: args.region,
+          accountId: f.accountId,
+          batchSize: f.batchSize,
+        };
+      }
+      const summary = await runBackfill(opts);
+      if (tty && lastWidth > 0) err.write('\n');
+      if (args.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else {
+        const extra = { aborted: summary.aborted, dryRun: summary.dryRun, ...(args.report ? { reportFile: args.report } : {}), ...(args.checkpoint ? { checkpointFile: args.checkpoint } : {}) };
+        process.stdout.write(renderSummary(summary, extra) + '\n');
+      }
+      return exitCode(summary);
+    } catch (e) {
+      if (tty && lastWidth > 0) err.write('\n');
+      if (e instanceof AutoEncryptError) {
+        err.write(`oss-auto-encrypt backfill: ${e.message}\n`);
+        return e instanceof BackfillOptionsError ? 2 : 1;
+      }
+      throw e;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
