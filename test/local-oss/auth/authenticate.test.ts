@@ -23,7 +23,12 @@ beforeEach(() => {
   cap.pathStyle = false;
 });
 
-function client(v4: boolean, over: Partial<OSS.Options> & { authorizationV4?: boolean; amendTimeSkewed?: number; sldEnable?: boolean } = {}): OSS {
+/** @types/ali-oss lags ali-oss 6.23 (no tagging, getObjectMeta, bucket encryption, signatureUrlV4, …), so the tests
+ *  call the real client through this loose view. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Client = Record<string, (...args: any[]) => any>;
+
+function client(v4: boolean, over: Partial<OSS.Options> & { authorizationV4?: boolean; amendTimeSkewed?: number; sldEnable?: boolean } = {}): Client {
   return new OSS({
     endpoint: cap.endpoint,
     region: 'oss-cn-hangzhou',
@@ -32,7 +37,7 @@ function client(v4: boolean, over: Partial<OSS.Options> & { authorizationV4?: bo
     bucket: BUCKET,
     authorizationV4: v4,
     ...over,
-  } as OSS.Options);
+  } as OSS.Options) as unknown as Client;
 }
 
 /** Runs one ali-oss call and returns the outcomes of the requests it sent (the call itself may fail on our
