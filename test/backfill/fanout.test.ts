@@ -1,0 +1,111 @@
+/**
+ * Fan-out against the local FC endpoint (test/helpers/local-fc.ts, which checks fc2's signature):
+ * keys come from an inventory manifest, go out as multi-record OSS events in async invocations, and
+ * every key must arrive exactly once across batches, also across an abort and resume.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalFc, type LocalFc } from '../helpers/local-fc';
+import { createFcInvoker, type FcInvoker } from '../../src/remote/fc-invoker';
+import { loadPolicy } from '../../src/config';
+import { createLogger } from '../../src/log';
+import { parseEvent } from '../../src/event/parse';
+import { runBackfill, type BackfillOptions } from '../../src/backfill/run';
+import { readCheckpoint } from '../../src/backfill/checkpoint';
+import { writeInventory } from './inventory-fixture';
+
+const ACCOUNT = '1234567890123456';
+const FC_CREDS = { accessKeyId: 'LTAIfanouttest', accessKeySecret: 'fanout-secret' };
+
+describe('backfill --fanout', () => {
+  let fc: LocalFc;
+  const received: string[][] = [];
+
+  beforeAll(async () => {
+    fc = await startLocalFc({
+      accountId: ACCOUNT,
+      ...FC_CREDS,
+      functions: ['auto-encrypt'],
+      handler: async (event) => {
+        received.push(parseEvent(event).map((r) => `${r.bucket}/${r.key}`));
+        return { ok: true };
+      },
+    });
+  });
+  afterAll(async () => fc.close());
+  beforeEach(() => {
+    received.length = 0;
+    fc.invocations.length = 0;
+  });
+
+  const keys = Array.from({ length: 1234 }, (_, i) => `photos/${String(i).padStart(5, '0')} é+%.jpg`);
+  const inv = writeInventory('fan-bucket', [keys.slice(0, 700).map((key) => ({ key })), keys.slice(700).map((key) => ({ key }))]);
+  const dir = mkdtempSync(join(tmpdir(), 'bf-fan-'));
+
+  function options(invoker: FcInvoker, extra: Partial<BackfillOptions> = {}): BackfillOptions {
+    return {
+      bucket: 'fan-bucket',
+      // With a manifest and fan-out nothing is sent to OSS from here; the endpoint is never used.
+      connection: { region: 'cn-hangzhou', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'unused', accessKeySecret: 'unused' } },
+      policy: loadPolicy({}),
+      logger: createLogger({ level: 'silent' }),
+      manifestFile: inv.manifest,
+      concurrency: 4,
+      fanout: { invoker, functionName: 'auto-encrypt', region: 'cn-hangzhou', accountId: ACCOUNT, batchSize: 100 },
+      ...extra,
+    };
+  }
+  const invoker = () => createFcInvoker({ accountId: ACCOUNT, region: 'cn-hangzhou', credentials: FC_CREDS, endpoint: fc.endpoint });
+
+  it('delivers every key exactly once, in async multi-record events of at most batchSize records', async () => {
+    const report = join(dir, 'fan.jsonl');
+    const summary = await runBackfill(options(invoker(), { reportFile: report }));
+    await fc.idle();
+    expect(summary).toMatchObject({ complete: true, aborted: false, dispatched: 1234, failed: 0, total: 1234, mode: 'fanout' });
+    expect(fc.invocations.every((i) => i.async && i.functionName === 'auto-encrypt')).toBe(true);
+    expect(fc.invocations).toHaveLength(13);
+    expect(Math.max(...received.map((b) => b.length))).toBe(100);
+    const all = received.flat();
+    expect(all.length).toBe(1234);
+    expect(new Set(all).size).toBe(1234);
+    expect(all.sort()).toEqual(keys.map((k) => `fan-bucket/${k}`).sort());
+    const rows = readFileSync(report, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key: string; outcome: string });
+    expect(rows).toHaveLength(1234);
+    expect(rows.every((r) => r.outcome === 'dispatched')).toBe(true);
+  });
+
+  it('an aborted fan-out resumed from its checkpoint still delivers every key exactly once', async () => {
+    const checkpoint = join(dir, 'fan-cp.json');
+    const ac = new AbortController();
+    const real = invoker();
+    let calls = 0;
+    const counting: FcInvoker = {
+      invoke: async (fn, ev, o) => {
+        if (++calls === 4) ac.abort();
+        return real.invoke(fn, ev, o);
+      },
+    };
+    const first = await runBackfill(options(counting, { checkpointFile: checkpoint, signal: ac.signal }));
+    expect(first.aborted).toBe(true);
+    expect(first.dispatched).toBeGreaterThanOrEqual(400);
+    expect(first.dispatched).toBeLessThan(1234);
+    const cp = await readCheckpoint(checkpoint);
+    expect(cp?.complete).toBe(false);
+    const second = await runBackfill(options(real, { checkpointFile: checkpoint }));
+    await fc.idle();
+    expect(second).toMatchObject({ complete: true, resumed: true, dispatched: 1234 });
+    const all = received.flat();
+    expect(all.length).toBe(1234);
+    expect(new Set(all).size).toBe(1234);
+  });
+
+  it('a refused invocation (unknown function) stops the run with a clear error and a resumable checkpoint', async () => {
+    const checkpoint = join(dir, 'fan-bad.json');
+    const opts = options(invoker(), { checkpointFile: checkpoint });
+    opts.fanout = { ...opts.fanout!, functionName: 'no-such-function' };
+    await expect(runBackfill(opts)).rejects.toThrow(/Could not send a batch of 100 keys to function "no-such-function".*FunctionNotFound/);
+    const cp = await readCheckpoint(checkpoint);
+    expect(cp).toMatchObject({ complete: false, counts: { dispatched: 0 } });
+  });
+});
