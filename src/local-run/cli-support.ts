@@ -1,0 +1,27 @@
+/** Shared by the local-run CLIs: credentials from the standard variables and one-line error reporting. */
+import { AutoEncryptError, ConfigError } from '../errors';
+import { EventFileError, UsageError } from './errors';
+
+export interface CloudCredentials { accessKeyId: string; accessKeySecret: string; securityToken?: string }
+
+/** ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ optional _SECURITY_TOKEN), or undefined when not both set. */
+export function cloudCredentials(env: Record<string, string | undefined>): CloudCredentials | undefined {
+  const accessKeyId = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+  const accessKeySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+  if (!accessKeyId || !accessKeySecret) return undefined;
+  const securityToken = env.ALIBABA_CLOUD_SECURITY_TOKEN;
+  return securityToken ? { accessKeyId, accessKeySecret, securityToken } : { accessKeyId, accessKeySecret };
+}
+
+/**
+ * Expected errors (ours, with codes) print one line and exit 2 for bad input, 1 otherwise;
+ * anything else is a bug and keeps its stack.
+ */
+export function reportError(command: string, err: unknown, exitCode?: number, write: (s: string) => void = (s) => process.stderr.write(s)): number {
+  if (err instanceof AutoEncryptError) {
+    write(`oss-auto-encrypt ${command}: ${err.message.replace(/\n+/g, ' ')} [${err.code}]\n`);
+    return exitCode ?? (err instanceof UsageError || err instanceof EventFileError || err instanceof ConfigError ? 2 : 1);
+  }
+  write(`oss-auto-encrypt ${command}: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  return 1;
+}
