@@ -33,9 +33,13 @@ export function parsePreviewOutput(stdout: string): unknown {
 
 function errorDetail(stdout: string, stderr: string): string {
   const text = `${stdout}\n${stderr}`;
-  const m = /Error Message:\s*\n([\s\S]*?)(?:\n\s*\n|A complete log|$)/.exec(text);
-  const detail = (m?.[1] ?? text).replace(/\u001b\[[0-9;]*m/g, '').trim();
-  return detail.split('\n').slice(0, 12).join('\n') || 'no output';
+  const m = /Error Message:\s*\n([\s\S]*?)(?:A complete log|$)/.exec(text);
+  const lines = (m?.[1] ?? text)
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '');
+  return lines.slice(0, 12).join('\n') || 'no output';
 }
 
 /** Renders `templatePath` and returns the parsed result; throws TemplateRenderError on failure. */
