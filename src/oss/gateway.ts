@@ -138,7 +138,9 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
         bucket,
         accessKeyId: opts.credentials.accessKeyId,
         accessKeySecret: opts.credentials.accessKeySecret,
-        ...(opts.credentials.securityToken ? { stsToken: opts.credentials.securityToken } : {}),
+        // The gateway lives for one invocation with that invocation's STS keys, so no refresh is needed;
+        // the interval only silences ali-oss's per-client console.warn (lib/common/client/initOptions.js).
+        ...(opts.credentials.securityToken ? { stsToken: opts.credentials.securityToken, refreshSTSTokenInterval: 36 * 3600 * 1000 } : {}),
         timeout,
         secure: endpoint.startsWith('https:'),
       });
