@@ -1,0 +1,89 @@
+/** `oss-auto-encrypt policy`: flag parsing over env defaults, and the real CLI in a child process. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { parsePolicyArgs, generatePolicy } from '../../src/cli/policy';
+import { DeployInputError } from '../../src/deploy/errors';
+import { ConfigError } from '../../src/errors';
+
+const ROOT = join(__dirname, '..', '..');
+const ACCOUNT = '1234567890123456';
+
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/cli/main.ts'), 'policy', ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } },
+      (err, stdout, stderr) => done({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('parsePolicyArgs', () => {
+  test('flags override the same variables s.yaml reads', () => {
+    const env = { OSS_BUCKET: 'from-env', ALIBABA_CLOUD_ACCOUNT_ID: ACCOUNT, REGION: 'cn-beijing', OSS_PREFIX: 'in/' };
+    expect(parsePolicyArgs([], env)).toMatchObject({ bucket: 'from-env', accountId: ACCOUNT, region: 'cn-beijing', prefix: 'in/' });
+    expect(parsePolicyArgs(['--bucket', 'b2-x', '--region=cn-shanghai', '--prefix', 'out/', '--previous-kms-key', 'k1', '--previous-kms-key', 'k2'], env)).toMatchObject({
+      bucket: 'b2-x',
+      region: 'cn-shanghai',
+      prefix: 'out/',
+      previousKmsKeys: ['k1', 'k2'],
+    });
+  });
+
+  test('defaults: region cn-hangzhou, whole bucket, function name oss-auto-encrypt', () => {
+    expect(parsePolicyArgs(['--bucket', 'b-1', '--account-id', ACCOUNT], {})).toMatchObject({ region: 'cn-hangzhou', prefix: '', functionName: 'oss-auto-encrypt', trust: false, trigger: false });
+  });
+
+  test('unknown flags, missing values and missing required inputs are all reported', () => {
+    let caught: unknown;
+    try {
+      parsePolicyArgs(['--bukket', 'x', '--region'], {});
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(DeployInputError);
+    const problems = (caught as DeployInputError).problems;
+    expect(problems).toEqual([
+      expect.stringMatching(/unknown option "--bukket"/),
+      expect.stringMatching(/unknown option "x"/),
+      expect.stringMatching(/--region needs a value/),
+      expect.stringMatching(/--account-id \(or ALIBABA_CLOUD_ACCOUNT_ID\) is required/),
+      expect.stringMatching(/--bucket \(or OSS_BUCKET\) is required/),
+    ]);
+  });
+
+  test('--trust needs no bucket or account', () => {
+    expect(generatePolicy(parsePolicyArgs(['--trust'], {}), {}).document).toMatchObject({ Statement: [{ Principal: { Service: ['fc.aliyuncs.com'] } }] });
+    expect(generatePolicy(parsePolicyArgs(['--trust', '--trigger'], {}), {}).document).toMatchObject({ Statement: [{ Principal: { Service: ['oss.aliyuncs.com'] } }] });
+  });
+
+  test('the SSE policy comes from the env, and a bad SSE variable is the function’s own ConfigError', () => {
+    const args = parsePolicyArgs(['--bucket', 'b-1', '--account-id', ACCOUNT, '--no-log'], {});
+    const { document } = generatePolicy(args, { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'key-1' });
+    expect(JSON.stringify(document)).toContain(`acs:kms:cn-hangzhou:${ACCOUNT}:key/key-1`);
+    expect(JSON.stringify(document)).not.toContain('log:');
+    expect(() => generatePolicy(args, { SSE_ALGORITHM: 'RSA' })).toThrow(ConfigError);
+  });
+});
+
+describe('the CLI', () => {
+  test('prints the policy JSON on stdout and warnings on stderr, exit 0', async () => {
+    const r = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT, '--prefix', 'uploads/'], { SSE_ALGORITHM: 'KMS' });
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.Statement[0].Resource).toEqual([`acs:oss:*:${ACCOUNT}:photos/uploads/*`]);
+    expect(doc.Statement.find((s: { Action: string[] }) => s.Action.includes('log:PostLogStoreLogs')).Resource).toEqual([
+      `acs:log:cn-hangzhou:${ACCOUNT}:project/oss-auto-encrypt-${ACCOUNT}/logstore/oss-auto-encrypt`,
+    ]);
+    expect(r.stderr).toMatch(/^warning: KMS with the OSS-managed default key/);
+  });
+
+  test('bad input: one clear message on stderr, nothing on stdout, exit 2', async () => {
+    const r = await runCli(['--bucket', 'Bad_Bucket', '--account-id', ACCOUNT], { SSE_ON_MISMATCH: 'always' });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^oss-auto-encrypt policy: Invalid function configuration/);
+    expect(r.stderr).toMatch(/SSE_ON_MISMATCH="always" is not valid/);
+  });
+});
