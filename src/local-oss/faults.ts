@@ -1,0 +1,47 @@
+/**
+ * Injected failures and latency, drawn from a seeded PRNG so a failing test or benchmark run can be replayed
+ * exactly with the same seed.
+ */
+export interface FaultRule {
+  op: string /* e.g. 'CopyObject', 'HeadObject', or '*' */;
+  rate: number /* 0..1 */;
+  kind: 'http500' | 'http503' | 'drop' /* destroy the socket without a response */ | 'slow';
+  delayMs?: number;
+}
+
+/** mulberry32: tiny, fast, good enough for fault sampling; not for anything cryptographic. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class FaultInjector {
+  private rules: FaultRule[] = [];
+  private random: () => number = mulberry32(1);
+  latencyMs = 0;
+
+  set(rules: FaultRule[], seed = 1): void {
+    for (const r of rules) {
+      if (!(r.rate >= 0 && r.rate <= 1)) throw new RangeError(`fault rate must be within 0..1, got ${r.rate} for op "${r.op}"`);
+      if (!['http500', 'http503', 'drop', 'slow'].includes(r.kind)) throw new RangeError(`unknown fault kind "${r.kind}"; use http500, http503, drop or slow`);
+    }
+    this.rules = rules.map((r) => ({ ...r }));
+    this.random = mulberry32(seed);
+  }
+  clear(): void { this.rules = []; }
+
+  /** The first matching rule whose dice roll hits, or undefined. One roll per matching rule, in rule order. */
+  pick(op: string): FaultRule | undefined {
+    for (const r of this.rules) {
+      if (r.op !== '*' && r.op !== op) continue;
+      if (this.random() < r.rate) return r;
+    }
+    return undefined;
+  }
+}

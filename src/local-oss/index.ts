@@ -1,0 +1,158 @@
+/**
+ * The local OSS: a protocol-faithful Alibaba Cloud OSS server for tests, benchmarks and offline runs.
+ *
+ *   const oss = await startLocalOss({ buckets: ['my-bucket'] });
+ *   const client = new OSS({ endpoint: oss.endpoint, region: 'oss-' + oss.region, accessKeyId: oss.accessKeyId,
+ *                            accessKeySecret: oss.accessKeySecret, bucket: 'my-bucket' });
+ *   …
+ *   await oss.close();
+ *
+ * See docs/local-oss.md. Nothing under src/function, src/core … imports this module.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { CredentialStore, type StsCredentials } from './auth/credentials';
+import { FaultInjector, type FaultRule } from './faults';
+import { Kms, type KmsKeyState } from './kms';
+import { Notifier, type DeliveryOptions, type NotificationRule, type NotificationTarget } from './notifications';
+import type { Services } from './operation';
+import { createBucket } from './ops/bucket';
+import { RequestLog, type RequestLogEntry } from './request-log';
+import { createOssServer } from './server';
+import { State } from './state';
+import { createBlobStore } from './storage/blob-store';
+
+export type { FaultRule } from './faults';
+export type { RequestLogEntry } from './request-log';
+export type { KmsKeyState } from './kms';
+export type { StsCredentials } from './auth/credentials';
+export { Kms } from './kms';
+
+export interface LocalOssOptions {
+  host?: string; port?: number;              // 127.0.0.1, 0
+  region?: string;                           // 'cn-hangzhou' (ali-oss clients use region 'oss-cn-hangzhou')
+  accountId?: string;                        // '1234567890123456'
+  accessKeyId?: string; accessKeySecret?: string; // random when absent
+  buckets?: string[];                        // created at start
+  dataDir?: string;                          // persistence; memory when absent
+  kms?: { enabled?: boolean; keys?: Array<{ id: string; state?: KmsKeyState }> };
+  latencyMs?: number; faults?: FaultRule[]; seed?: number;   // seeded PRNG for faults
+  copyChangeLimitBytes?: number;             // default 1 GiB: CopyObject that changes SSE/storage class above it → 400 InvalidArgument
+  multipartMinPartBytes?: number;            // default 100 KiB (checked at Complete)
+  maxSkewMs?: number;                        // default 15 min
+  /** How long a RestoreObject stays `ongoing-request="true"`; default 0 (restored at once). */
+  restoreDelayMs?: number;
+}
+
+export interface LocalOss {
+  endpoint: string;                          // 'http://127.0.0.1:PORT'
+  region: string; accountId: string; accessKeyId: string; accessKeySecret: string;
+  buckets: string[]; kmsKeyIds: string[];
+  kms: Kms;
+  issueStsCredentials(ttlSeconds?: number): StsCredentials;
+  requestLog: { entries(): RequestLogEntry[]; counts(filter?: { bucket?: string; key?: string }): Record<string, number>; clear(): void };
+  faults: { set(rules: FaultRule[], seed?: number): void; clear(): void };
+  setLatency(ms: number): void;
+  createBucket(name: string): Promise<void>;
+  notifications: {
+    /** events like 'oss:ObjectCreated:PutObject' or 'oss:ObjectCreated:*'. Delivery is async, at least once,
+     *  retried (exponential backoff, maxAttempts default 3) when the target throws / answers non-2xx. */
+    subscribe(bucket: string, rule: NotificationRule, target: NotificationTarget, opts?: DeliveryOptions): () => void;
+    idle(): Promise<void>;                   // resolves when every queued delivery (with retries) has settled
+  };
+  inspect: {                                 // test-only peeks that bypass HTTP
+    storedBytes(bucket: string, key: string, versionId?: string): Promise<Buffer>;   // at-rest bytes
+    multipartUploads(bucket: string): Array<{ key: string; uploadId: string; parts: number }>;
+  };
+  close(): Promise<void>;
+}
+
+/** Every default in one place. */
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 0,
+  region: 'cn-hangzhou',
+  accountId: '1234567890123456',
+  copyChangeLimitBytes: 1024 ** 3,
+  multipartMinPartBytes: 100 * 1024,
+  maxSkewMs: 15 * 60 * 1000,
+  restoreDelayMs: 0,
+  latencyMs: 0,
+  seed: 1,
+} as const;
+
+function randomAk(): { accessKeyId: string; accessKeySecret: string } {
+  return { accessKeyId: 'LTAI' + randomBytes(10).toString('hex'), accessKeySecret: randomBytes(22).toString('base64url') };
+}
+
+export async function startLocalOss(opts: LocalOssOptions = {}): Promise<LocalOss> {
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & LocalOssOptions;
+  const ak = o.accessKeyId && o.accessKeySecret ? { accessKeyId: o.accessKeyId, accessKeySecret: o.accessKeySecret } : randomAk();
+  const kms = new Kms({ region: o.region, accountId: o.accountId, enabled: o.kms?.enabled, keys: o.kms?.keys });
+  const blobs = await createBlobStore({ dataDir: o.dataDir, kms });
+  const state = await State.open(o.dataDir, blobs);
+  const notifier = new Notifier(o.region, o.accountId);
+  const svc: Services = {
+    state, blobs, kms, notifier, region: o.region, accountId: o.accountId,
+    copyChangeLimitBytes: o.copyChangeLimitBytes, multipartMinPartBytes: o.multipartMinPartBytes, restoreDelayMs: o.restoreDelayMs,
+    now: () => Date.now(),
+  };
+  for (const name of o.buckets ?? []) await createBucket(svc, name);
+  const creds = new CredentialStore(ak);
+  const log = new RequestLog();
+  const faults = new FaultInjector();
+  if (o.faults) faults.set(o.faults, o.seed);
+  faults.latencyMs = o.latencyMs;
+  const server = createOssServer({ svc, creds, log, faults, maxSkewMs: o.maxSkewMs });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => { server.off('error', reject); resolve(); });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  let closed: Promise<void> | undefined;
+
+  const oss: LocalOss = {
+    endpoint: `http://${host}:${port}`,
+    region: o.region, accountId: o.accountId, accessKeyId: ak.accessKeyId, accessKeySecret: ak.accessKeySecret,
+    get buckets() { return state.buckets().map((b) => b.name); },
+    get kmsKeyIds() { return kms.keyIds(); },
+    kms,
+    issueStsCredentials: (ttl) => creds.issueSts(ttl),
+    requestLog: { entries: () => log.entries(), counts: (f) => log.counts(f), clear: () => log.clear() },
+    faults: { set: (rules, seed) => faults.set(rules, seed ?? o.seed), clear: () => faults.clear() },
+    setLatency: (ms) => {
+      if (!(ms >= 0)) throw new RangeError(`latency must be a non-negative number of milliseconds, got ${ms}`);
+      faults.latencyMs = ms;
+    },
+    createBucket: async (name) => { await createBucket(svc, name); },
+    notifications: {
+      subscribe: (bucket, rule, target, dopts) => {
+        if (!state.bucket(bucket)) throw new RangeError(`cannot subscribe to bucket "${bucket}": it does not exist on this local OSS`);
+        return notifier.subscribe(bucket, rule, target, dopts);
+      },
+      idle: () => notifier.idle(),
+    },
+    inspect: {
+      storedBytes: async (bucket, key, versionId) => {
+        const v = state.resolve(bucket, key, versionId);
+        if (!v.blobId) return Buffer.alloc(0);
+        return blobs.readStored(v.blobId);
+      },
+      multipartUploads: (bucket) => state.uploads(bucket).map((u) => ({ key: u.key, uploadId: u.uploadId, parts: Object.keys(u.parts).length })),
+    },
+    close: () => {
+      closed ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await notifier.idle();
+        notifier.close();
+        await blobs.close();
+      })();
+      return closed;
+    },
+  };
+  return oss;
+}

@@ -1,0 +1,50 @@
+/**
+ * What every operation handler receives and returns. Handlers are plain async functions over this context, so
+ * the HTTP layer (server.ts) stays the only code that touches sockets.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Principal } from './auth/authenticate';
+import type { Kms } from './kms';
+import type { Notifier } from './notifications';
+import type { State } from './state';
+import type { BlobStore } from './storage/blob-store';
+
+/** Server-wide settings and services, resolved once at start. */
+export interface Services {
+  state: State;
+  blobs: BlobStore;
+  kms: Kms;
+  notifier: Notifier;
+  region: string;
+  accountId: string;
+  copyChangeLimitBytes: number;
+  multipartMinPartBytes: number;
+  restoreDelayMs: number;
+  now(): number;
+}
+
+export interface OpContext {
+  op: string;
+  requestId: string;
+  method: string;
+  bucket?: string;
+  key?: string;
+  query: URLSearchParams;
+  /** Lower-case names; repeated headers joined with ', '. */
+  headers: Record<string, string | undefined>;
+  /** The request body stream (not yet read). */
+  req: IncomingMessage;
+  principal: Principal;
+  sourceIp: string;
+  svc: Services;
+  /** Reads the whole (small) body; XML bodies of OSS are at most a few MiB. */
+  readBody(limitBytes?: number): Promise<Buffer>;
+}
+
+export interface OpResult {
+  status: number;
+  headers?: Record<string, string | number | undefined>;
+  body?: string | Buffer | NodeJS.ReadableStream;
+}
+
+export type Operation = (ctx: OpContext) => Promise<OpResult>;

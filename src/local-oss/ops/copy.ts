@@ -1,0 +1,137 @@
+/**
+ * CopyObject (PUT with x-oss-copy-source), https://help.aliyun.com/document_detail/31979.html, following the
+ * header table and findings of oss-api.md §0–§1:
+ * - an in-place copy in a bucket without versioning enabled takes the request's metadata whatever the directive
+ *   (so a client that omits Content-Type etc. loses them; [DOC21] "regardless of x-oss-metadata-directive");
+ * - SSE is never inherited: only the request's SSE headers (or the bucket's default rule) apply;
+ * - ACL omitted → `default`, storage class omitted → the bucket's class (Standard), even in place (UNCONFIRMED,
+ *   the worst case for a client that forgets to re-send them);
+ * - tags follow x-oss-tagging-directive (Copy by default);
+ * - a copy that changes encryption or storage class is limited to `copyChangeLimitBytes` (1 GiB);
+ * - Appendable sources and unrestored archive sources are refused.
+ */
+import { createHash } from 'node:crypto';
+import { OssError } from '../errors';
+import type { ObjectVersion } from '../model';
+import type { OpContext, OpResult } from '../operation';
+import { sameSeal, sealFromBucketRule, sealFromHeaders, sseHeaders } from '../sse';
+import { xmlDocument } from '../xml';
+import {
+  checkConditions, checkForbidOverwrite, emitObjectEvent, isoDate, metaFromHeaders, needsRestore, parseAcl,
+  parseStorageClass, parseTaggingHeader, pickMeta, quote, requireKey,
+} from './common';
+
+/** Same-bucket copies without a change may exceed this; OSS caps CopyObject at 5 GiB otherwise. */
+const COPY_MAX_BYTES = 5 * 1024 ** 3;
+
+export interface CopySource { bucket: string; key: string; versionId?: string }
+
+/** `/bucket/key[?versionId=V]`; ali-oss sends the key as encodeURIComponent(key) (oss-api.md §1.1). */
+export function parseCopySource(value: string | undefined): CopySource {
+  if (value === undefined || value === '') throw new OssError('InvalidArgument', 'x-oss-copy-source is missing or empty.', { ArgumentName: 'x-oss-copy-source' });
+  const q = value.indexOf('?');
+  const path = (q < 0 ? value : value.slice(0, q)).replace(/^\//, '');
+  const query = new URLSearchParams(q < 0 ? '' : value.slice(q + 1));
+  const slash = path.indexOf('/');
+  const bad = () => new OssError('InvalidArgument', `x-oss-copy-source "${value}" is not /bucket/key (key URL-encoded).`, { ArgumentName: 'x-oss-copy-source', ArgumentValue: value });
+  if (slash <= 0 || slash === path.length - 1) throw bad();
+  try {
+    const versionId = query.get('versionId') ?? undefined;
+    return { bucket: decodeURIComponent(path.slice(0, slash)), key: decodeURIComponent(path.slice(slash + 1)), ...(versionId ? { versionId } : {}) };
+  } catch { throw bad(); }
+}
+
+/**
+ * Resolves and checks the source of CopyObject / UploadPartCopy: it exists, is not Appendable, is restored if
+ * archived; evaluates the x-oss-copy-source-if-* conditions (304 or 412).
+ */
+export function resolveCopySource(ctx: OpContext, op: 'CopyObject' | 'UploadPartCopy'): { src: CopySource; version: ObjectVersion; notModified: boolean } {
+  const src = parseCopySource(ctx.headers['x-oss-copy-source']);
+  ctx.svc.state.requireBucket(src.bucket);
+  const version = ctx.svc.state.resolve(src.bucket, src.key, src.versionId);
+  if (version.objectType === 'Appendable') {
+    throw new OssError('InvalidArgument', `${op} cannot copy an Appendable object; read it with GetObject and write a new object instead.`,
+      { ArgumentName: 'x-oss-copy-source', ArgumentValue: src.key });
+  }
+  if (op === 'UploadPartCopy' && version.objectType === 'Symlink') {
+    throw new OssError('InvalidArgument', 'UploadPartCopy cannot copy a Symlink object.', { ArgumentName: 'x-oss-copy-source' });
+  }
+  const notModified = checkConditions(ctx.headers, version, 'x-oss-copy-source-') === 304;
+  if (!notModified && version.objectType !== 'Symlink' && needsRestore(version, ctx.svc.now())) {
+    throw new OssError('InvalidObjectState', `The source object is in ${version.storageClass} storage and not restored; call RestoreObject and wait until x-oss-restore says ongoing-request="false".`,
+      { Key: src.key }, '0026-00000024');
+  }
+  return { src, version, notModified };
+}
+
+export async function copyObject(ctx: OpContext): Promise<OpResult> {
+  const destKey = requireKey(ctx);
+  const { state, kms, blobs } = ctx.svc;
+  const dest = state.requireBucket(ctx.bucket);
+  const { src, version: source, notModified } = resolveCopySource(ctx, 'CopyObject');
+  const srcBucket = state.requireBucket(src.bucket);
+  const copySourceVersion = srcBucket.versioning !== 'Off' || src.versionId ? source.versionId : undefined;
+  if (notModified) return { status: 304, headers: { 'x-oss-copy-source-version-id': copySourceVersion } };
+
+  const inPlace = src.bucket === dest.name && src.key === destKey;
+  if (!inPlace) checkForbidOverwrite(ctx, destKey);
+  const directive = (ctx.headers['x-oss-metadata-directive'] ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new OssError('InvalidArgument', `x-oss-metadata-directive must be COPY or REPLACE, got "${ctx.headers['x-oss-metadata-directive']}".`, { ArgumentName: 'x-oss-metadata-directive' });
+  }
+  const tagDirective = (ctx.headers['x-oss-tagging-directive'] ?? 'Copy').toLowerCase();
+  if (tagDirective !== 'copy' && tagDirective !== 'replace') {
+    throw new OssError('InvalidArgument', `x-oss-tagging-directive must be Copy or Replace, got "${ctx.headers['x-oss-tagging-directive']}".`, { ArgumentName: 'x-oss-tagging-directive' });
+  }
+  // [DOC21]: same key, versioning not enabled → the request's metadata, whatever the directive.
+  const requestMeta = directive === 'REPLACE' || (inPlace && dest.versioning !== 'Enabled');
+  const meta = requestMeta ? metaFromHeaders(ctx.headers) : pickMeta(source);
+  const seal = sealFromHeaders(ctx.headers, kms) ?? sealFromBucketRule(dest.encryption, kms);
+  const storageClass = parseStorageClass(ctx.headers['x-oss-storage-class'], dest.storageClass);
+  const acl = parseAcl(ctx.headers);
+  const tags = tagDirective === 'replace' ? parseTaggingHeader(ctx.headers['x-oss-tagging']) : source.tags.map(([k, v]) => [k, v] as [string, string]);
+
+  const rewrites = !sameSeal(source.sse, seal) || storageClass !== source.storageClass;
+  if (rewrites && source.size > ctx.svc.copyChangeLimitBytes) {
+    throw new OssError('InvalidArgument',
+      `CopyObject cannot change the encryption or storage class of an object larger than ${ctx.svc.copyChangeLimitBytes} bytes (this one has ${source.size}); use multipart upload with UploadPartCopy.`,
+      { ArgumentName: 'x-oss-copy-source', ArgumentValue: String(source.size) });
+  }
+  if (!inPlace && source.size > COPY_MAX_BYTES) throw new OssError('EntityTooLarge', 'CopyObject copies at most 5 GiB; use UploadPartCopy.');
+
+  let blobId = source.blobId;
+  let crc64 = source.crc64;
+  let etag = source.etag;
+  if (source.objectType !== 'Symlink' && source.blobId !== undefined) {
+    // The stored blob can be shared only by versions of the same key (state.ts frees per key), and only when the
+    // bytes at rest are sealed the way the destination wants.
+    if (!inPlace || !sameSeal(source.sse, seal)) {
+      const info = await blobs.compose([{ id: source.blobId }], seal);
+      blobId = info.id;
+      crc64 = info.crc64;
+      // Content is unchanged, so a Normal object's MD5 ETag still holds; other types get a fresh opaque ETag
+      // when the content is rewritten (UNCONFIRMED, docs/local-oss.md).
+      if (source.objectType !== 'Normal' && rewrites) etag = opaqueEtag(source.etag, ctx.requestId);
+    }
+  }
+  const previous = state.current(dest.name, destKey);
+  const stored = await state.write(dest.name, {
+    key: destKey, deleteMarker: false, blobId, size: source.size, etag, contentMd5: source.contentMd5, crc64,
+    lastModified: ctx.svc.now(), sse: seal, objectType: source.objectType, storageClass, acl, tags, ...meta,
+    ...(source.symlinkTarget !== undefined ? { symlinkTarget: source.symlinkTarget } : {}),
+  });
+  emitObjectEvent(ctx, 'ObjectCreated:CopyObject', stored, stored.size - (previous?.size ?? 0));
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'application/xml', etag: quote(stored.etag), 'x-oss-hash-crc64ecma': stored.crc64, ...sseHeaders(seal),
+      'x-oss-version-id': dest.versioning !== 'Off' ? stored.versionId : undefined, 'x-oss-copy-source-version-id': copySourceVersion,
+    },
+    body: xmlDocument('CopyObjectResult', { ETag: quote(stored.etag), LastModified: isoDate(stored.lastModified) }),
+  };
+}
+
+/** A non-MD5 ETag for rewritten Multipart/Appendable content (upper-case hex, like OSS's). */
+export function opaqueEtag(...seed: string[]): string {
+  return createHash('md5').update(seed.join('\n')).update(String(Math.random())).digest('hex').toUpperCase();
+}

@@ -1,0 +1,182 @@
+/**
+ * The HTTP layer: resolves bucket and key from Host/path, picks the operation (routes.ts), applies injected
+ * latency/faults, authenticates every request (no unsigned request gets through), runs the operation and writes
+ * its result or the rendered error. Every response carries `x-oss-request-id`.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { authenticate, type Principal } from './auth/authenticate';
+import type { CredentialStore } from './auth/credentials';
+import { OssError } from './errors';
+import type { FaultInjector, FaultRule } from './faults';
+import type { OpContext, OpResult, Services } from './operation';
+import { renderError, toOssError } from './render';
+import type { RequestLog } from './request-log';
+import { route, type Scope } from './routes';
+
+export interface ServerDeps {
+  svc: Services;
+  creds: CredentialStore;
+  log: RequestLog;
+  faults: FaultInjector;
+  maxSkewMs: number;
+}
+
+/** 24 upper-case hex characters, like OSS request ids. */
+export function newRequestId(): string { return randomBytes(12).toString('hex').toUpperCase(); }
+
+export interface Address { scope: Scope; bucket?: string; key?: string }
+
+/**
+ * Virtual-hosted style when Host names a bucket: `<bucket>.oss-<region>.aliyuncs.com` (what ali-oss sends even to an
+ * IP endpoint, lib/common/utils/createRequest.js) or `<bucket>.<any host>`. Path style (`/bucket/key`) when Host is
+ * an IP, `localhost`, or a bare `oss-<region>.aliyuncs.com`. Against an IP endpoint ali-oss interpolates a missing
+ * bucket into Host (`.oss-…` for ListBuckets, `undefined.oss-…` elsewhere), so those labels mean "no bucket".
+ */
+export function resolveAddress(hostHeader: string | undefined, rawPath: string): Address {
+  const hostname = (hostHeader ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+  let bucket: string | undefined;
+  if (hostname && !isIP(hostname) && hostname !== 'localhost') {
+    const labels = hostname.split('.');
+    const first = labels[0]!;
+    if (hostname.endsWith('.aliyuncs.com')) {
+      if (first !== '' && !first.startsWith('oss-') && first !== 'undefined' && labels.length > 3) bucket = first;
+    } else if (labels.length >= 2 && first !== '' && first !== 'undefined') {
+      bucket = first;
+    }
+  }
+  const decode = (s: string): string => {
+    try { return decodeURIComponent(s); } catch {
+      throw new OssError('InvalidObjectName', `The request path is not valid percent-encoding: "${rawPath.slice(0, 200)}".`);
+    }
+  };
+  if (bucket !== undefined) {
+    const key = decode(rawPath.slice(1));
+    return key === '' ? { scope: 'bucket', bucket } : { scope: 'object', bucket, key };
+  }
+  const path = rawPath.slice(1);
+  if (path === '') return { scope: 'service' };
+  const slash = path.indexOf('/');
+  const b = decode(slash < 0 ? path : path.slice(0, slash));
+  const key = slash < 0 ? '' : decode(path.slice(slash + 1));
+  return key === '' ? { scope: 'bucket', bucket: b } : { scope: 'object', bucket: b, key };
+}
+
+function lowerHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) { reject(new OssError('EntityTooLarge', `The request body exceeds ${limit} bytes.`)); req.resume(); return; }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createOssServer(deps: ServerDeps): Server {
+  const server = createServer((req, res) => {
+    handle(deps, req, res).catch((err: unknown) => {
+      // Only reachable if writing the response itself failed; the socket is unusable then.
+      res.destroy(err instanceof Error ? err : new Error(String(err)));
+    });
+  });
+  // ali-oss keeps connections alive; long benchmark runs should not pile up idle sockets forever.
+  server.keepAliveTimeout = 5000;
+  return server;
+}
+
+async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { svc, log, faults } = deps;
+  const requestId = newRequestId();
+  const method = (req.method ?? 'GET').toUpperCase();
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  const headers = lowerHeaders(req);
+  let op = 'Unknown';
+  let bucket: string | undefined;
+  let key: string | undefined;
+  let principal: Principal | undefined;
+  let fault: FaultRule['kind'] | undefined;
+  const finish = (status: number, code?: string): void => {
+    log.add({ time: svc.now(), requestId, op, method, bucket, key, status, code, fault, accessKeyId: principal?.accessKeyId });
+  };
+  try {
+    const addr = resolveAddress(headers.host, rawPath);
+    bucket = addr.bucket;
+    key = addr.key;
+    const r = route(addr.scope, method, query, headers);
+    op = r.op;
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    const rule = faults.pick(op);
+    if (rule) {
+      fault = rule.kind;
+      if (rule.kind === 'drop') {
+        finish(0);
+        req.socket.destroy();
+        return;
+      }
+      if (rule.kind === 'http500') throw new OssError('InternalError', 'Injected fault (http500).');
+      if (rule.kind === 'http503') throw new OssError('ServiceUnavailable', 'Injected fault (http503).');
+      await sleep(rule.delayMs ?? 1000);
+    }
+    principal = authenticate({ method, rawPath, query, headers, bucket, key }, deps.creds, new Date(svc.now()), deps.maxSkewMs);
+    if ('error' in r) throw r.error;
+    const ctx: OpContext = {
+      op, requestId, method, bucket, key, query, headers, req, principal, svc,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      readBody: (limit = 5 * 1024 * 1024) => readBody(req, limit),
+    };
+    const result = await r.handler(ctx);
+    await send(res, req, method, requestId, result);
+    finish(result.status);
+  } catch (raw) {
+    const err = toOssError(raw);
+    const out = renderError(err, { requestId, method, bucket, region: svc.region });
+    if (!res.headersSent) {
+      await send(res, req, method, requestId, out);
+    } else {
+      res.destroy();
+    }
+    finish(err.status, err.code);
+  }
+}
+
+function send(res: ServerResponse, req: IncomingMessage, method: string, requestId: string, result: OpResult): Promise<void> {
+  res.statusCode = result.status;
+  res.setHeader('x-oss-request-id', requestId);
+  res.setHeader('date', new Date().toUTCString());
+  res.setHeader('server', 'AliyunOSS');
+  for (const [k, v] of Object.entries(result.headers ?? {})) if (v !== undefined) res.setHeader(k, String(v));
+  const body = result.body;
+  // Whatever the operation did not read (an error before the upload was consumed) must be drained, or a
+  // keep-alive client would hang writing into a socket nobody reads.
+  const drain = () => { if (!req.readableEnded) req.resume(); };
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
+    const buf = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+    if (method !== 'HEAD' || !res.hasHeader('content-length')) res.setHeader('content-length', buf.length);
+    drain();
+    return new Promise((resolve) => res.end(method === 'HEAD' ? undefined : buf, () => resolve()));
+  }
+  drain();
+  return new Promise((resolve, reject) => {
+    const stream = body as NodeJS.ReadableStream;
+    stream.on('error', (err) => { res.destroy(err); reject(err); });
+    res.on('finish', () => resolve());
+    res.on('close', () => resolve());
+    stream.pipe(res);
+  });
+}
