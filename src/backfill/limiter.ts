@@ -24,12 +24,15 @@ export class AdaptiveLimiter {
   /** Throttling signals seen (each 503/SlowDown), and how many of them lowered the limit. */
   throttles = 0;
   decreases = 0;
+  /** The lowest limit reached so far. */
+  lowest: number;
 
   constructor(opts: AdaptiveLimiterOptions) {
     if (!Number.isInteger(opts.max) || opts.max < 1) throw new RangeError(`limiter max must be an integer >= 1, got ${opts.max}`);
     this.max = opts.max;
     this.min = Math.max(1, Math.min(opts.min ?? 1, opts.max));
     this.value = opts.max;
+    this.lowest = opts.max;
     this.cooldownMs = opts.cooldownMs ?? 1000;
     this.now = opts.now ?? Date.now;
   }
@@ -48,6 +51,7 @@ export class AdaptiveLimiter {
     const before = this.limit;
     this.value = Math.max(this.min, Math.floor(this.value / 2));
     if (this.limit < before) this.decreases += 1;
+    this.lowest = Math.min(this.lowest, this.limit);
     return this.limit < before;
   }
 

@@ -76,6 +76,8 @@ export interface BackfillSummary extends ProgressSnapshot {
   resumed: boolean;
   dryRun: boolean;
   mode: 'local' | 'fanout';
+  /** The smallest pool size the adaptive limiter went down to (equals the concurrency when never throttled). */
+  lowestConcurrency: number;
 }
 
 interface Item {
@@ -104,7 +106,7 @@ function validate(o: BackfillOptions): void {
 function rowOf(r: ObjectResult): ReportRow {
   return {
     key: r.key,
-    outcome: r.dryRun && r.outcome === 'encrypted' ? 'would-encrypt' : r.outcome,
+    outcome: r.outcome,
     reason: r.reason,
     ...(r.algorithm ? { algorithm: r.algorithm } : {}),
     ...(r.kmsKeyId ? { kmsKeyId: r.kmsKeyId } : {}),
@@ -184,7 +186,7 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummar
   if (cp?.complete) {
     const s = snapshot(true);
     opts.onProgress?.(s);
-    return { ...s, aborted: false, complete: true, resumed: true, dryRun, mode };
+    return { ...s, aborted: false, complete: true, resumed: true, dryRun, mode, lowestConcurrency: limiter.lowest };
   }
 
   // 2. The source, positioned after what the checkpoint says is done.
@@ -289,5 +291,5 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummar
   }
   const s = snapshot(true);
   opts.onProgress?.(s);
-  return { ...s, aborted, complete, resumed: cp !== undefined, dryRun, mode };
+  return { ...s, aborted, complete, resumed: cp !== undefined, dryRun, mode, lowestConcurrency: limiter.lowest };
 }

@@ -14,6 +14,7 @@ describe('AdaptiveLimiter', () => {
     expect(l.limit).toBe(8);
     expect(l.throttles).toBe(3);
     expect(l.decreases).toBe(2);
+    expect(l.lowest).toBe(8);
     // each success adds 1/limit: about one slot per 8 successes at limit 8
     for (let i = 0; i < 7; i++) l.onSuccess();
     expect(l.limit).toBe(8);
