@@ -15,3 +15,10 @@ export class UsageError extends AutoEncryptError {
     super(message);
   }
 }
+
+/** OSS bucket naming rule: 3-63 of a-z, 0-9, '-', starting and ending with a letter or digit. */
+export function assertBucketName(name: string, where: string): void {
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name)) {
+    throw new UsageError(`${where}: "${name}" is not a valid OSS bucket name (3-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit)`);
+  }
+}

@@ -18,6 +18,7 @@ import type { Logger } from '../log';
 import { startLocalOss } from '../local-oss';
 import type { EventFile } from './event-files';
 import { seedObject, type SeededObject } from './seed';
+import { assertBucketName } from './errors';
 import { statObject, type StatView } from './stat-view';
 
 export interface RemoteTarget {
@@ -81,6 +82,7 @@ async function replayEmbedded(opts: ReplayOptions): Promise<ReplayReport> {
     const env = { ...withoutCloudCredentials(opts.env), OSS_ENDPOINT: oss.endpoint };
     const fc = createHandler({ env, logger: opts.logger });
     const buckets = new Set(opts.files.flatMap((f) => f.refs.map((r) => r.bucket)));
+    for (const f of opts.files) for (const r of f.refs) assertBucketName(r.bucket, f.path);
     for (const b of buckets) await oss.createBucket(b);
     const clients = new Map<string, OSS>();
     const client = (bucket: string): OSS => {

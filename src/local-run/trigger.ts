@@ -10,6 +10,7 @@ import type { InvocationSummary } from '../core/process';
 import type { Logger } from '../log';
 import { startLocalOss } from '../local-oss';
 import { DEFAULT_FUNCTION_NAME, fcRequestId } from './replay';
+import { assertBucketName } from './errors';
 
 /** The trigger events s.yaml subscribes by default; CopyObject and `*` are opt-in (they re-trigger on our own copy). */
 export const DEFAULT_TRIGGER_EVENTS = ['oss:ObjectCreated:PutObject', 'oss:ObjectCreated:PostObject', 'oss:ObjectCreated:CompleteMultipartUpload'];
@@ -61,6 +62,7 @@ export interface LocalTrigger {
 }
 
 export async function startLocalTrigger(opts: LocalTriggerOptions): Promise<LocalTrigger> {
+  assertBucketName(opts.bucket, '--bucket');
   const oss = await startLocalOss(opts.port !== undefined ? { port: opts.port } : {});
   try {
     const { ALIBABA_CLOUD_ACCESS_KEY_ID: _a, ALIBABA_CLOUD_ACCESS_KEY_SECRET: _b, ALIBABA_CLOUD_SECURITY_TOKEN: _c, ...env } = opts.env;
