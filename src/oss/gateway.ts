@@ -143,7 +143,11 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
         ...(opts.credentials.securityToken ? { stsToken: opts.credentials.securityToken, refreshSTSTokenInterval: 36 * 3600 * 1000 } : {}),
         timeout,
         secure: endpoint.startsWith('https:'),
-      });
+        // Header values are sent as UTF-8 bytes and signed over those bytes, as OSS verifies them; the
+        // default ('utf-8') signs a different byte string for non-ASCII metadata (lib/common/utils/encoder.js,
+        // lib/common/signUtils.js computeSignature). HEAD values are decoded to Unicode in object-head.ts.
+        headerEncoding: 'latin1',
+      } as OSS.Options);
       clients.set(bucket, c);
     }
     return c;

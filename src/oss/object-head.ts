@@ -39,10 +39,22 @@ export interface ObjectHead {
   versionId?: string;
 }
 
+/**
+ * Node hands header bytes over as latin1 characters; OSS metadata is UTF-8 (e.g. `x-oss-meta-name: 张三`).
+ * Decode when the bytes are valid UTF-8 so values round-trip through the gateway (which re-encodes them)
+ * and read correctly in logs; otherwise keep them as they came.
+ */
+export function decodeHeaderValue(v: string): string {
+  if (!/[\u0080-\u00ff]/.test(v) || /[^\u0000-\u00ff]/.test(v)) return v;
+  const bytes = Buffer.from(v, 'latin1');
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : v;
+}
+
 const str = (h: Record<string, unknown>, name: string): string | undefined => {
   const v = h[name];
-  if (Array.isArray(v)) return v.join(', ');
-  return typeof v === 'string' && v !== '' ? v : undefined;
+  if (Array.isArray(v)) return v.map(String).map(decodeHeaderValue).join(', ');
+  return typeof v === 'string' && v !== '' ? decodeHeaderValue(v) : undefined;
 };
 
 export function parseObjectHead(headers: Record<string, unknown>): ObjectHead {
@@ -53,7 +65,7 @@ export function parseObjectHead(headers: Record<string, unknown>): ObjectHead {
   }
   const userMeta: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase().startsWith('x-oss-meta-') && typeof v === 'string') userMeta[k.toLowerCase()] = v;
+    if (k.toLowerCase().startsWith('x-oss-meta-') && typeof v === 'string') userMeta[k.toLowerCase()] = decodeHeaderValue(v);
   }
   const algorithm = str(headers, 'x-oss-server-side-encryption');
   const kmsKeyId = str(headers, 'x-oss-server-side-encryption-key-id');
