@@ -25,6 +25,8 @@ export interface KmsOptions {
 
 /** ECs real OSS sends with these errors (oss-api.md §1.5 and the task contract). */
 export const KMS_EC = {
+  /** help.aliyun.com/en/oss/user-guide/0005-00000218: KMS used while not activated, 403. */
+  notActivated: '0005-00000218',
   emptyKeyId: '0005-00000205',
   notFound: '0005-00000208',
   disabled: '0005-00000214',
@@ -89,16 +91,31 @@ export class Kms {
   }
 
   resolveForEncrypt(keyId: string | undefined): string {
-    if (!this.enabled) throw new OssError('KmsServiceNotEnabled');
+    if (!this.enabled) throw notActivated();
     if (keyId === undefined || keyId === this.defaultId) return this.defaultId;
     if (keyId.trim() === '') {
       throw new OssError('InvalidArgument', 'The x-oss-server-side-encryption-key-id header must not be empty; omit it to use the default managed key.', { ArgumentName: 'x-oss-server-side-encryption-key-id' }, KMS_EC.emptyKeyId);
     }
+    this.assertUsable(keyId);
+    return keyId;
+  }
+
+  /**
+   * Checks that a KMS-sealed object can be decrypted now. KMS refuses Decrypt with a Disabled or PendingDeletion key
+   * (KMS "Impact of CMK status on API operations"), and OSS answers reads of such objects with the same 409s as
+   * writes (help.aliyun.com/en/oss/user-guide/0005-00000214, …215). undefined = SSE-OSS (AES256/SM4): always fine.
+   */
+  checkForDecrypt(keyId: string | undefined): void {
+    if (keyId === undefined) return;
+    if (!this.enabled) throw notActivated();
+    if (keyId !== this.defaultId) this.assertUsable(keyId);
+  }
+
+  private assertUsable(keyId: string): void {
     const state = this.keys.get(keyId);
     if (state === undefined) throw new OssError('KmsKeyNotFound', `The specified KMS key ${keyId} does not exist.`, {}, KMS_EC.notFound);
     if (state === 'Disabled') throw new OssError('KmsKeyDisabled', `The specified KMS key ${keyId} is disabled.`, {}, KMS_EC.disabled);
     if (state === 'PendingDeletion') throw new OssError('KmsKeyPendingDeletion', `The specified KMS key ${keyId} is pending deletion.`, {}, KMS_EC.pendingDeletion);
-    return keyId;
   }
 
   wrap(dataKey: Buffer, keyId?: string): Buffer {
@@ -131,6 +148,10 @@ export class Kms {
   private material(keyId: string | undefined): Buffer {
     return createHmac('sha256', this.masterSecret).update(keyId === undefined ? 'sse-oss' : `cmk:${keyId}`).digest();
   }
+}
+
+function notActivated(): OssError {
+  return new OssError('KmsServiceNotEnabled', 'KMS is not activated for this account; activate it (local OSS: kms.enabled = true) or use AES256/SM4.', {}, KMS_EC.notActivated);
 }
 
 function assertState(state: string): asserts state is KmsKeyState {

@@ -36,7 +36,7 @@ describe('Kms key registry', () => {
   });
 
   test('ECs are the documented ones', () => {
-    expect(KMS_EC).toEqual({ emptyKeyId: '0005-00000205', notFound: '0005-00000208', disabled: '0005-00000214', pendingDeletion: '0005-00000215' });
+    expect(KMS_EC).toEqual({ notActivated: '0005-00000218', emptyKeyId: '0005-00000205', notFound: '0005-00000208', disabled: '0005-00000214', pendingDeletion: '0005-00000215' });
   });
 
   test('state changes apply at once', () => {
@@ -53,10 +53,25 @@ describe('Kms key registry', () => {
     const off = new Kms({ ...base, enabled: false, keys: [{ id: 'k' }] });
     for (const id of [undefined, 'k', 'unknown']) {
       const err = errorOf(() => off.resolveForEncrypt(id));
-      expect([err.code, err.status]).toEqual(['KmsServiceNotEnabled', 403]);
+      expect([err.code, err.status, err.ec]).toEqual(['KmsServiceNotEnabled', 403, KMS_EC.notActivated]);
     }
     off.enabled = true;
     expect(off.resolveForEncrypt('k')).toBe('k');
+  });
+
+  test('decrypting needs the key usable too; SSE-OSS and the default key always decrypt', () => {
+    const k = new Kms({ ...base, keys: [{ id: 'k' }] });
+    expect(() => k.checkForDecrypt('k')).not.toThrow();
+    expect(() => k.checkForDecrypt(undefined)).not.toThrow();
+    expect(() => k.checkForDecrypt(k.defaultKeyId())).not.toThrow();
+    k.setKeyState('k', 'Disabled');
+    expect(errorOf(() => k.checkForDecrypt('k'))).toMatchObject({ code: 'KmsKeyDisabled', status: 409, ec: KMS_EC.disabled });
+    k.setKeyState('k', 'PendingDeletion');
+    expect(errorOf(() => k.checkForDecrypt('k'))).toMatchObject({ code: 'KmsKeyPendingDeletion', status: 409 });
+    expect(errorOf(() => k.checkForDecrypt('gone'))).toMatchObject({ code: 'KmsKeyNotFound' });
+    k.enabled = false;
+    expect(errorOf(() => k.checkForDecrypt(k.defaultKeyId())).code).toBe('KmsServiceNotEnabled');
+    expect(() => k.checkForDecrypt(undefined)).not.toThrow();
   });
 
   test('bad registry calls are refused with a clear message', () => {

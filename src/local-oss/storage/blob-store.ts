@@ -32,10 +32,14 @@ export interface BlobStore {
   put(body: BlobBody, seal?: Seal): Promise<BlobInfo>;
   /** New blob = concatenation of (inclusive) byte ranges of existing blobs; streams and re-seals with `seal`. */
   compose(sources: Array<{ id: string; start?: number; end?: number }>, seal?: Seal): Promise<BlobInfo>;
-  /** Plaintext stream of the blob or of an inclusive byte range. Unknown id or bad range → the stream errors. */
+  /** Plaintext stream of the blob or of an inclusive byte range. Unknown id, bad range, or a KMS seal whose key can't
+   *  decrypt now (Kms.checkForDecrypt: disabled / pending deletion / KMS off) → the stream errors before any data.
+   *  Call size()/kms.checkForDecrypt first to answer such errors before sending response headers. */
   read(id: string, range?: { start: number; end: number }): NodeJS.ReadableStream;
   /** Plaintext size of a blob. */
   size(id: string): Promise<number>;
+  /** How the blob is sealed at rest (undefined = not encrypted). */
+  sealOf(id: string): Promise<Seal | undefined>;
   /** Idempotent: removing an unknown id is not an error (a retried delete must not fail). */
   remove(id: string): Promise<void>;
   /** The bytes as stored at rest (header + ciphertext when sealed), for tests proving encryption at rest. */
@@ -118,6 +122,7 @@ abstract class BaseBlobStore implements BlobStore {
       const size = await this.size(s.id);
       const start = s.start ?? 0;
       const end = s.end ?? size - 1;
+      await this.assertDecryptable(s.id);
       if (size === 0 && s.start === undefined && s.end === undefined) continue;
       checkRange(s.id, start, end, size);
       ranges.push({ id: s.id, start, end });
@@ -142,9 +147,21 @@ abstract class BaseBlobStore implements BlobStore {
     this.closed = true;
   }
 
+  async sealOf(id: string): Promise<Seal | undefined> {
+    this.assertOpen();
+    const seal = (await this.loadHeader(checkId(id))).header.sealed?.seal;
+    return seal && { ...seal };
+  }
+
+  private async assertDecryptable(id: string): Promise<void> {
+    const seal = await this.sealOf(id);
+    if (seal?.algorithm === 'KMS') this.kms.checkForDecrypt(seal.kmsKeyId);
+  }
+
   private async *plaintext(id: string, range?: { start: number; end: number }): AsyncGenerator<Buffer> {
     this.assertOpen();
     const { header, dataOffset, size } = await this.loadHeader(checkId(id));
+    if (header.sealed?.seal.algorithm === 'KMS') this.kms.checkForDecrypt(header.sealed.seal.kmsKeyId);
     if (!range && size === 0) return;
     const start = range ? range.start : 0;
     const end = range ? range.end : size - 1;

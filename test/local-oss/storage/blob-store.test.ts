@@ -172,6 +172,20 @@ describe.each([
     await expect(readAll(store.read('../../etc/passwd'))).rejects.toBeInstanceOf(BlobNotFoundError);
   });
 
+  test('a KMS-sealed blob cannot be read or composed while its key is disabled; SSE-OSS blobs are unaffected', async () => {
+    const data = Buffer.from('secret body');
+    const k = await store.put(data, { algorithm: 'KMS', kmsKeyId: 'cmk-1' });
+    const a = await store.put(data, { algorithm: 'AES256' });
+    expect(await store.sealOf(k.id)).toEqual({ algorithm: 'KMS', kmsKeyId: 'cmk-1' });
+    expect(await store.sealOf((await store.put(data)).id)).toBeUndefined();
+    kms.setKeyState('cmk-1', 'Disabled');
+    await expect(readAll(store.read(k.id))).rejects.toMatchObject({ code: 'KmsKeyDisabled', status: 409 });
+    await expect(store.compose([{ id: k.id }], { algorithm: 'AES256' })).rejects.toMatchObject({ code: 'KmsKeyDisabled' });
+    expect(await readAll(store.read(a.id))).toEqual(data);
+    kms.setKeyState('cmk-1', 'Enabled');
+    expect(await readAll(store.read(k.id))).toEqual(data);
+  });
+
   test('invalid seals are refused with what to do', async () => {
     await expect(store.put(Buffer.from('x'), { algorithm: 'KMS' })).rejects.toThrow(/needs kmsKeyId resolved by Kms.resolveForEncrypt/);
     await expect(store.put(Buffer.from('x'), { algorithm: 'AES256', dataEncryption: 'SM4' })).rejects.toThrow(/only goes with algorithm KMS/);
