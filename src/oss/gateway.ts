@@ -143,9 +143,10 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
         ...(opts.credentials.securityToken ? { stsToken: opts.credentials.securityToken, refreshSTSTokenInterval: 36 * 3600 * 1000 } : {}),
         timeout,
         secure: endpoint.startsWith('https:'),
-        // Header values are sent as UTF-8 bytes and signed over those bytes, as OSS verifies them; the
-        // default ('utf-8') signs a different byte string for non-ASCII metadata (lib/common/utils/encoder.js,
-        // lib/common/signUtils.js computeSignature). HEAD values are decoded to Unicode in object-head.ts.
+        // Header values are sent as UTF-8 bytes and signed over those same bytes, as OSS verifies them
+        // (ali-sdk/ali-oss#842 added this mode; aliyun-oss-java-sdk#456 shows OSS rejecting mis-encoded
+        // meta). The default ('utf-8') signs other bytes than it sends for non-ASCII metadata
+        // (lib/common/utils/encoder.js, signUtils.js computeSignature). HEAD values are decoded in object-head.ts.
         headerEncoding: 'latin1',
       } as OSS.Options);
       clients.set(bucket, c);
