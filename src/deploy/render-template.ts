@@ -13,6 +13,11 @@ import { TemplateRenderError } from './errors';
 export interface RenderOptions {
   /** Environment for the template's ${env('X')} lookups; nothing else is inherited. */
   env?: Record<string, string>;
+  /**
+   * HOME for `s` (its ~/.s holds the `s config add` accesses that ${config('AccountID')} reads). Default:
+   * a throwaway directory, removed afterwards; a given one is left in place.
+   */
+  home?: string;
   /** Override the `s` entry script (default: the installed @serverless-devs/s). */
   sBin?: string;
   timeoutMs?: number;
@@ -45,7 +50,7 @@ function errorDetail(stdout: string, stderr: string): string {
 /** Renders `templatePath` and returns the parsed result; throws TemplateRenderError on failure. */
 export async function renderTemplate(templatePath: string, opts: RenderOptions = {}): Promise<unknown> {
   const template = resolve(templatePath);
-  const home = await mkdtemp(join(tmpdir(), 's-home-'));
+  const home = opts.home ?? (await mkdtemp(join(tmpdir(), 's-home-')));
   try {
     const env = { PATH: process.env.PATH ?? '', HOME: home, ...opts.env };
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
@@ -63,6 +68,6 @@ export async function renderTemplate(templatePath: string, opts: RenderOptions =
       throw new TemplateRenderError(templatePath, code, `output is not JSON (${(e as Error).message}): ${stdout.slice(0, 300)}`);
     }
   } finally {
-    await rm(home, { recursive: true, force: true });
+    if (opts.home === undefined) await rm(home, { recursive: true, force: true });
   }
 }

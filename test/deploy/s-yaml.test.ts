@@ -3,12 +3,13 @@
  * checked by src/deploy/validate-s-yaml.ts. Broken copies of the same file (written to a temp dir)
  * must fail the same checks, so the validator is shown to catch what it claims to.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS, loadPolicy } from '../../src/config';
 import { TemplateRenderError } from '../../src/deploy/errors';
-import { renderTemplate } from '../../src/deploy/render-template';
+import { installedSBin, renderTemplate } from '../../src/deploy/render-template';
 import { DEFAULT_TRIGGER_EVENTS, SOURCE_ARN_PATTERN, validateRenderedTemplate } from '../../src/deploy/validate-s-yaml';
 import { functionEnvVars } from './function-env-vars';
 
@@ -159,6 +160,22 @@ describe('s.yaml rendered with overrides', () => {
     expect(err).toBeInstanceOf(TemplateRenderError);
     expect((err as TemplateRenderError).code).toBe('S_PREVIEW_FAILED');
     expect((err as Error).message).toMatch(/env\('OSS_BUCKET'\) not found/);
+  });
+
+  test('the account id falls back to the `s config add` access, as docs/deploy.md describes', async () => {
+    const home = join(dir, 'home-with-access');
+    mkdirSync(home);
+    await new Promise<void>((done, fail) =>
+      execFile(
+        process.execPath,
+        [installedSBin(), 'config', 'add', '--AccessKeyID', 'LTAI-test-only', '--AccessKeySecret', 'not-a-secret', '--AccountID', '5555555555555555', '-a', 'default'],
+        { env: { PATH: process.env.PATH ?? '', HOME: home } },
+        (err, stdout) => (err ? fail(new Error(`s config add failed: ${stdout}`)) : done()),
+      ),
+    );
+    const rendered = await renderTemplate(S_YAML, { env: { OSS_BUCKET: 'photos-prod' }, home });
+    expect(validateRenderedTemplate(rendered, { requiredEnvVars: REQUIRED })).toEqual([]);
+    expect(propsOf(rendered).triggers[0].sourceArn).toBe('acs:oss:cn-hangzhou:5555555555555555:photos-prod');
   });
 
   test('without an account id (no env, no `s config` access) the ARNs stay unrendered and are rejected', async () => {
