@@ -1,6 +1,7 @@
 /** Shared by the local-run CLIs: credentials from the standard variables and one-line error reporting. */
 import { AutoEncryptError, ConfigError } from '../errors';
 import { EventFileError, UsageError } from './errors';
+import { RemoteConfigError } from '../remote/errors';
 
 export interface CloudCredentials { accessKeyId: string; accessKeySecret: string; securityToken?: string }
 
@@ -20,7 +21,7 @@ export function cloudCredentials(env: Record<string, string | undefined>): Cloud
 export function reportError(command: string, err: unknown, exitCode?: number, write: (s: string) => void = (s) => process.stderr.write(s)): number {
   if (err instanceof AutoEncryptError) {
     write(`oss-auto-encrypt ${command}: ${err.message.replace(/\n+/g, ' ')} [${err.code}]\n`);
-    return exitCode ?? (err instanceof UsageError || err instanceof EventFileError || err instanceof ConfigError ? 2 : 1);
+    return exitCode ?? (err instanceof UsageError || err instanceof EventFileError || err instanceof ConfigError || err instanceof RemoteConfigError ? 2 : 1);
   }
   write(`oss-auto-encrypt ${command}: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   return 1;

@@ -12,9 +12,18 @@ export class RemoteConfigError extends AutoEncryptError {
 export class FcUnreachableError extends AutoEncryptError {
   readonly code = 'FC_UNREACHABLE';
   constructor(readonly endpoint: string, cause: unknown) {
-    const reason = cause instanceof Error ? `${(cause as NodeJS.ErrnoException).code ?? cause.name}: ${cause.message}` : String(cause);
-    super(`Cannot reach Function Compute at ${endpoint} (${reason}). Check --endpoint / --region / --account-id and your network.`, { cause });
+    super(`Cannot reach Function Compute at ${endpoint} (${reasonOf(cause)}). Check --endpoint / --region / --account-id and your network.`, { cause });
   }
+}
+
+/** `ECONNREFUSED`, `ENOTFOUND`, `RequestTimeoutError` …: httpx often leaves `code` unset and buries it in the message. */
+function reasonOf(cause: unknown): string {
+  // Duck-typed: errors from node's own modules may come from another realm (e.g. under jest), failing instanceof.
+  const e = (typeof cause === 'object' && cause !== null ? cause : {}) as { code?: unknown; message?: unknown; name?: unknown };
+  const message = typeof e.message === 'string' ? e.message : String(cause);
+  const code = typeof e.code === 'string' ? e.code : /\bE[A-Z]{3,}\b/.exec(message)?.[0];
+  if (code) return code;
+  return typeof e.name === 'string' && e.name !== 'Error' ? e.name : message.split('\n')[0]!;
 }
 
 /**

@@ -133,9 +133,11 @@ function asText(data: unknown): string {
 }
 
 /** fc2 throws plain Errors: `name = FC<ErrorCode>Error` for HTTP errors (client.js request()), node/httpx errors otherwise. */
-function translate(err: unknown, endpoint: string): Error {
-  if (!(err instanceof Error)) return new FcUnreachableError(endpoint, err);
-  const fcCode = (err as { code?: unknown }).code;
+function translate(raw: unknown, endpoint: string): Error {
+  // Duck-typed: node's network errors may come from another realm (e.g. under jest), failing instanceof Error.
+  if (typeof raw !== 'object' || raw === null || typeof (raw as Error).message !== 'string') return new FcUnreachableError(endpoint, raw);
+  const err = raw as Error & { code?: unknown };
+  const fcCode = err.code;
   if (/^FC.*Error$/.test(err.name) && err.name !== 'FCundefinedError' && typeof fcCode === 'string') {
     const requestId = /requestid: ([^,]+),/.exec(err.message)?.[1];
     const message = /message: (.*)\.$/.exec(err.message)?.[1] ?? err.message;

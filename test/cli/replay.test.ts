@@ -1,0 +1,129 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { command } from '../../src/cli/replay';
+import { DEFAULT_EVENTS_DIR } from '../../src/local-run/event-files';
+import type { ReplayReport } from '../../src/local-run/replay';
+import { startLocalOss, type LocalOss } from '../../src/local-oss';
+import { runCli } from './run-cli';
+
+const sample = (name: string) => join(DEFAULT_EVENTS_DIR, name);
+
+describe('oss-auto-encrypt replay', () => {
+  let dir: string;
+  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'replay-cli-')); });
+
+  test('no arguments: every sample, before → after per object, totals, exit 0', async () => {
+    const r = await runCli(command, []);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    for (const f of ['append-object', 'cloudevent-put-object', 'complete-multipart-upload', 'copy-object-echo', 'multi-record', 'post-object', 'put-object', 'put-symlink']) {
+      expect(r.stdout).toContain(`events/${f}.json`);
+    }
+    expect(r.stdout).toMatch(/oss:\/\/my-bucket\/uploads\/reports\/2026-q3-summary\.pdf {2}\[seeded: normal\]\n {3}ENCRYPTED: unencrypted \(copy, AES256, \d+ ms\)\n {5}X-Oss-Server-Side-Encryption +: - {2}→ {2}AES256\n {5}Content-Type +: application\/pdf\n/);
+    expect(r.stdout).toMatch(/SKIPPED: appendable/);
+    expect(r.stdout).toMatch(/SKIPPED: symlink/);
+    expect(r.stdout).toMatch(/X-Oss-Meta-Uploaded-By +: replay\n/);
+    expect(r.stdout).toMatch(/8 events, 10 objects on embedded local OSS http:\/\/127\.0\.0\.1:\d+: 7 encrypted, 3 skipped, 0 failed\n$/);
+  });
+
+  test('--json: one machine-readable report', async () => {
+    const r = await runCli(command, ['--json', sample('put-object.json'), sample('append-object.json')]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as ReplayReport;
+    expect(report.totals).toMatchObject({ events: 2, objects: 2, encrypted: 1, skipped: 1, failed: 0 });
+    expect(report.events[0]!.objects[0]).toMatchObject({ before: { exists: true }, after: { encryption: 'AES256' }, result: { outcome: 'encrypted' } });
+  });
+
+  test('the SSE policy comes from the environment, as in FC', async () => {
+    const r = await runCli(command, ['--json', sample('put-object.json')], { SSE_ALGORITHM: 'SM4' });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as ReplayReport).events[0]!.objects[0]!.after.encryption).toBe('SM4');
+  });
+
+  test('a failed object → exit 1', async () => {
+    const r = await runCli(command, [sample('put-object.json')], { ALLOWED_BUCKETS: 'another-bucket' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAILED: BUCKET_NOT_ALLOWED/);
+    expect(r.stdout).toMatch(/0 encrypted, 0 skipped, 1 failed/);
+  });
+
+  describe('bad input: one clear line on stderr, non-zero exit, no stack', () => {
+    const oneLine = (stderr: string) => {
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    };
+
+    test('missing event file → 2', async () => {
+      const r = await runCli(command, [join(dir, 'nope.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^oss-auto-encrypt replay: .*nope\.json: cannot read the event file \(no such file\) \[EVENT_FILE_INVALID\]\n$/);
+      oneLine(r.stderr);
+    });
+
+    test('malformed event file → 2', async () => {
+      const p = join(dir, 'bad.json');
+      await writeFile(p, '{"events":[{"oss":');
+      const r = await runCli(command, [p]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/bad\.json: .*not JSON/);
+      oneLine(r.stderr);
+    });
+
+    test('unknown flag → 2', async () => {
+      const r = await runCli(command, ['--bogus']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/Unknown option '--bogus'.*replay --help/);
+      oneLine(r.stderr);
+    });
+
+    test('invalid configuration → 2 with every bad variable', async () => {
+      const r = await runCli(command, [sample('put-object.json')], { SSE_ALGORITHM: 'DES' });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/SSE_ALGORITHM.*\[CONFIG_INVALID\]/);
+      oneLine(r.stderr);
+    });
+
+    test('--endpoint without credentials → 2', async () => {
+      const r = await runCli(command, ['--endpoint', 'http://127.0.0.1:9', sample('put-object.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--endpoint needs credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID/);
+      oneLine(r.stderr);
+    });
+
+    test('unreachable endpoint → 1', async () => {
+      const r = await runCli(command, ['--endpoint', 'http://127.0.0.1:1', sample('put-object.json')], { ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIx', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'y' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^oss-auto-encrypt replay: HeadObject failed: .*\[OSS_\w+\]\n$/);
+      oneLine(r.stderr);
+    });
+
+    describe('against a reachable OSS', () => {
+      let oss: LocalOss;
+      beforeAll(async () => { oss = await startLocalOss({ buckets: ['my-bucket'] }); });
+      afterAll(() => oss.close());
+
+      test('wrong credentials → 1, and the secret is not printed', async () => {
+        const r = await runCli(command, ['--endpoint', oss.endpoint, sample('put-object.json')], { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'not-the-secret-123' });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/SignatureDoesNotMatch/);
+        expect(r.stderr + r.stdout).not.toContain('not-the-secret-123');
+        oneLine(r.stderr);
+      });
+
+      test('right credentials → runs there and creates nothing (the object is simply gone)', async () => {
+        const r = await runCli(command, ['--json', '--endpoint', oss.endpoint, sample('put-object.json')], { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret });
+        expect(r.code).toBe(0);
+        const report = JSON.parse(r.stdout) as ReplayReport;
+        expect(report).toMatchObject({ mode: 'remote', endpoint: oss.endpoint });
+        expect(report.events[0]!.objects[0]).toMatchObject({ before: { exists: false }, result: { outcome: 'skipped', reason: 'gone' } });
+      });
+    });
+  });
+
+  test('--help documents the flags', async () => {
+    expect(command.help).toMatch(/--json/);
+    expect(command.help).toMatch(/--endpoint URL/);
+    expect(command.help).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
+  });
+});
