@@ -10,10 +10,14 @@ import type { InvocationSummary } from '../core/process';
 import type { Logger } from '../log';
 import { startLocalOss } from '../local-oss';
 import { DEFAULT_FUNCTION_NAME, fcRequestId } from './replay';
-import { assertBucketName } from './errors';
+import { assertBucketName, UsageError } from './errors';
 
 /** The trigger events s.yaml subscribes by default; CopyObject and `*` are opt-in (they re-trigger on our own copy). */
 export const DEFAULT_TRIGGER_EVENTS = ['oss:ObjectCreated:PutObject', 'oss:ObjectCreated:PostObject', 'oss:ObjectCreated:CompleteMultipartUpload'];
+/** Events an FC OSS trigger accepts for object creation (function-compute.md §2, fc3 schema). */
+export const TRIGGER_EVENTS = ['*', 'PutObject', 'PostObject', 'CompleteMultipartUpload', 'PutSymlink', 'CopyObject',
+  'InitiateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'AppendObject'].map((e) => `oss:ObjectCreated:${e}`);
+
 /** 1 attempt + FC's default maxAsyncRetryAttempts (3). */
 export const DEFAULT_MAX_ATTEMPTS = 4;
 
@@ -63,6 +67,9 @@ export interface LocalTrigger {
 
 export async function startLocalTrigger(opts: LocalTriggerOptions): Promise<LocalTrigger> {
   assertBucketName(opts.bucket, '--bucket');
+  for (const e of opts.events ?? []) {
+    if (!TRIGGER_EVENTS.includes(e)) throw new UsageError(`--events: "${e}" is not an OSS trigger event; use ${TRIGGER_EVENTS.join(', ')}`);
+  }
   const oss = await startLocalOss(opts.port !== undefined ? { port: opts.port } : {});
   try {
     const { ALIBABA_CLOUD_ACCESS_KEY_ID: _a, ALIBABA_CLOUD_ACCESS_KEY_SECRET: _b, ALIBABA_CLOUD_SECURITY_TOKEN: _c, ...env } = opts.env;
