@@ -14,6 +14,8 @@ import { parseEvent } from '../../src/event/parse';
 import { runBackfill, type BackfillOptions } from '../../src/backfill/run';
 import { readCheckpoint } from '../../src/backfill/checkpoint';
 import { writeInventory } from './inventory-fixture';
+import { startTestOss, ossClient } from '../helpers/local-oss';
+import { createHandler } from '../../src/function/create-handler';
 
 const ACCOUNT = '1234567890123456';
 const FC_CREDS = { accessKeyId: 'LTAIfanouttest', accessKeySecret: 'fanout-secret' };
@@ -107,5 +109,57 @@ describe('backfill --fanout', () => {
     await expect(runBackfill(opts)).rejects.toThrow(/Could not send a batch of 100 keys to function "no-such-function".*FunctionNotFound/);
     const cp = await readCheckpoint(checkpoint);
     expect(cp).toMatchObject({ complete: false, counts: { dispatched: 0 } });
+  });
+});
+
+describe('backfill --fanout end to end', () => {
+  it('lists the bucket, the deployed handler (real core, local FC) encrypts every object from the batches', async () => {
+    const oss = await startTestOss({ buckets: ['fan-e2e'] });
+    const { handler } = createHandler({ env: { OSS_ENDPOINT: oss.endpoint }, logger: createLogger({ level: 'silent' }) });
+    const fc = await startLocalFc({
+      accountId: ACCOUNT,
+      ...FC_CREDS,
+      region: oss.region,
+      credentials: () => oss.issueStsCredentials(),
+      handler: (event, context) => handler(event, context),
+    });
+    try {
+      const c = ossClient(oss, 'fan-e2e');
+      const keys = Array.from({ length: 230 }, (_, i) => `e2e/${i} 中 +.txt`);
+      await Promise.all(keys.map((k) => c.put(k, Buffer.from(k))));
+      oss.requestLog.clear();
+      const summary = await runBackfill({
+        bucket: 'fan-e2e',
+        connection: { region: oss.region, endpoint: oss.endpoint, credentials: { accessKeyId: oss.accessKeyId, accessKeySecret: oss.accessKeySecret } },
+        policy: loadPolicy({}),
+        logger: createLogger({ level: 'silent' }),
+        concurrency: 3,
+        fanout: {
+          invoker: createFcInvoker({ accountId: ACCOUNT, region: oss.region, credentials: FC_CREDS, endpoint: fc.endpoint }),
+          functionName: 'auto-encrypt',
+          region: oss.region,
+          accountId: ACCOUNT,
+          batchSize: 50,
+        },
+      });
+      expect(summary).toMatchObject({ complete: true, dispatched: 230, encrypted: 0 });
+      await fc.idle();
+      expect(fc.invocations).toHaveLength(5);
+      expect(fc.asyncOutcomes.every((o) => o.ok && o.attempts === 1)).toBe(true);
+      // the backfill itself only listed; the copies were made by the function
+      const byKey = new Map<string, number>();
+      for (const e of oss.requestLog.entries()) {
+        if (e.op === 'CopyObject' && e.status === 200) {
+          expect(e.accessKeyId).toMatch(/^STS\./);
+          byKey.set(e.key as string, (byKey.get(e.key as string) ?? 0) + 1);
+        }
+      }
+      expect([...byKey.keys()].sort()).toEqual([...keys].sort());
+      expect([...byKey.values()].every((n) => n === 1)).toBe(true);
+      for (const k of keys.slice(0, 5)) expect((await c.head(k)).res.headers['x-oss-server-side-encryption' as keyof object]).toBe('AES256');
+    } finally {
+      await fc.close();
+      await oss.close();
+    }
   });
 });
