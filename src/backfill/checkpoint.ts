@@ -26,6 +26,8 @@ export interface Counts {
   skipped: number;
   failed: number;
   dispatched: number;
+  /** Dry run: objects counted in `skipped` with reason dry-run, i.e. that a real run would encrypt. */
+  wouldEncrypt?: number;
 }
 
 export interface CheckpointState {

@@ -272,6 +272,7 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummar
             { oss, policy, logger: opts.logger },
           );
           if (result.outcome !== 'failed') limiter.onSuccess();
+          if (result.dryRun) counts.wouldEncrypt = (counts.wouldEncrypt ?? 0) + 1;
           finish(item, rowOf(result), result.outcome);
         },
         { concurrency: () => limiter.limit, ...(opts.signal ? { signal: opts.signal } : {}) },

@@ -128,7 +128,7 @@ describe('backfill against the local OSS', () => {
     oss.requestLog.clear();
     const report = join(dir, 'dry.jsonl');
     const summary = await runBackfill(opts(bucket, { reportFile: report, dryRun: true }, { SSE_RULES: RULES }));
-    expect(summary).toMatchObject({ complete: true, dryRun: true, encrypted: 0, failed: 0, seen: 20 });
+    expect(summary).toMatchObject({ complete: true, dryRun: true, encrypted: 0, failed: 0, seen: 20, wouldEncrypt: 13 });
     const ops = oss.requestLog.entries().filter((e) => e.bucket === bucket).map((e) => e.op);
     expect(ops.filter((op) => WRITE_OPS.has(op))).toEqual([]);
     expect(ops).toContain('ListObjectsV2');
