@@ -21,7 +21,7 @@ ALIBABA_CLOUD_ACCESS_KEY_SECRET set, it runs against that OSS instead and create
 Options:
   --json             print one machine-readable JSON report on stdout
   --endpoint URL     OSS endpoint to run against (needs the ALIBABA_CLOUD_* credentials)
-  --region ID        region for a non-embedded run (default: the event's region)
+  --region ID        region to run in (default: the event's region)
   --local            use the embedded local OSS even when ALIBABA_CLOUD_* credentials are set
   --verbose          function logs (pino JSON) on stderr at info level (default warn, or LOG_LEVEL)
   -h, --help         this help
@@ -58,7 +58,7 @@ export const command: Command = {
         destination: pino.destination({ dest: 2, sync: true }),
       });
       const report = await replay({
-        files, env: process.env, logger, ...(remote ? { remote } : {}),
+        files, env: process.env, logger, ...(remote ? { remote } : {}), ...(flags.region ? { region: flags.region } : {}),
         onEvent: flags.json ? undefined : (e) => process.stdout.write(formatEvent(e) + '\n'),
       });
       if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

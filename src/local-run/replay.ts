@@ -40,6 +40,8 @@ export interface ReplayOptions {
   onEvent?: (event: EventReplay) => void;
   /** Function name put in the context (FC's context.function.name). */
   functionName?: string;
+  /** Embedded mode: the local OSS's region (default: the first event's region, else cn-hangzhou). */
+  region?: string;
 }
 
 export interface ObjectReplay {
@@ -77,7 +79,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
 }
 
 async function replayEmbedded(opts: ReplayOptions): Promise<ReplayReport> {
-  const oss = await startLocalOss({});
+  // The emulator plays the events' account and region: the handler refuses events from any other
+  // (src/event/parse.ts assertEventScope), as the deployed function would.
+  const refs: Array<ObjectRef & { accountId?: string }> = opts.files.flatMap((f) => f.refs);
+  const region = opts.region ?? refs.find((r) => r.region)?.region;
+  const accountId = refs.find((r) => r.accountId)?.accountId;
+  const oss = await startLocalOss({ ...(region ? { region } : {}), ...(accountId ? { accountId } : {}) });
   try {
     const env = { ...withoutCloudCredentials(opts.env), OSS_ENDPOINT: oss.endpoint };
     const fc = createHandler({ env, logger: opts.logger });

@@ -41,6 +41,14 @@ describe('oss-auto-encrypt replay', () => {
     expect((JSON.parse(r.stdout) as ReplayReport).events[0]!.objects[0]!.after.encryption).toBe('SM4');
   });
 
+  test('--region sets the region the function runs in: events from another region are refused, as in FC', async () => {
+    const r = await runCli(command, ['--json', '--region', 'cn-shanghai', sample('put-object.json')]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as ReplayReport;
+    expect(report.events[0]!.error).toMatchObject({ code: 'REGION_MISMATCH' });
+    expect(report.events[0]!.objects[0]!.after.encryption).toBeUndefined();
+  });
+
   test('a failed object → exit 1', async () => {
     const r = await runCli(command, [sample('put-object.json')], { ALLOWED_BUCKETS: 'another-bucket' });
     expect(r.code).toBe(1);

@@ -57,7 +57,7 @@ describe('event files', () => {
     ['broken.json', '{"events": [', /broken\.json: .*not JSON/],
     ['empty.json', '', /empty\.json: .*empty/],
     ['not-oss.json', '{"hello":"world"}', /not-oss\.json: /],
-    ['no-key.json', '{"events":[{"eventName":"ObjectCreated:PutObject","oss":{"bucket":{"name":"b"},"object":{}}}]}', /no-key\.json: .*oss\.object\.key/],
+    ['no-key.json', '{"events":[{"eventName":"ObjectCreated:PutObject","oss":{"bucket":{"name":"my-bucket"},"object":{}}}]}', /no-key\.json: .*oss\.object\.key/],
   ])('%s → EventFileError naming the file', async (name, content, message) => {
     const path = join(dir, name);
     if (content !== null) await writeFile(path, content);
