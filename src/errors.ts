@@ -32,6 +32,19 @@ export class EventError extends AutoEncryptError {
   }
 }
 
+/**
+ * The event names a bucket in another account or region than the function's (context.accountId/region).
+ * Refused as a whole, before any OSS request.
+ */
+export class EventScopeError extends AutoEncryptError {
+  constructor(readonly code: 'ACCOUNT_MISMATCH' | 'REGION_MISMATCH', readonly bucket: string, claimed: string, own: string) {
+    super(
+      `Refused event: bucket "${bucket}" is in ${claimed} but this function runs in ${own}; ` +
+        'an OSS trigger only delivers its own account and region, so this event is forged or misrouted. Deploy the function in that account/region instead.',
+    );
+  }
+}
+
 /** No credentials to call OSS with (no function role and no ALIBABA_CLOUD_ACCESS_KEY_* variables). */
 export class CredentialsError extends AutoEncryptError {
   readonly code = 'CREDENTIALS_MISSING';

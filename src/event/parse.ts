@@ -6,7 +6,7 @@
  * Keys are passed through verbatim: whether OSS URL-encodes them is UNCONFIRMED (oss-api.md §3), so the
  * decoding fallback lives in core/encrypt.ts where a 404 can tell which form is right.
  */
-import { EventError } from '../errors';
+import { EventError, EventScopeError } from '../errors';
 
 export interface ObjectRef {
   bucket: string;
@@ -17,8 +17,22 @@ export interface ObjectRef {
   /** Without the `oss:` prefix, e.g. `ObjectCreated:PutObject`. */
   eventName?: string;
   region?: string;
+  /** The account in `oss.bucket.arn` (`acs:oss:<region>:<account>:<bucket>`), when present. */
+  accountId?: string;
   versionId?: string;
 }
+
+/**
+ * Most records one invocation accepts. OSS sends one record per event; backfill fan-out sends at most
+ * 1000 (src/cli/backfill.ts --batch-size). A larger list is refused before any OSS request, so a forged
+ * event cannot fan out unbounded HEAD/copy requests under the function's role.
+ */
+export const MAX_RECORDS = 1000;
+
+/** OSS bucket naming rule: 3-63 of a-z, 0-9, '-', starting and ending with a letter or digit. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+/** Unpaired UTF-16 surrogates cannot be encoded as UTF-8, which OSS requires of keys. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 type Json = Record<string, unknown>;
 
@@ -38,22 +52,61 @@ function decodePayload(raw: Buffer | string | object): unknown {
   return raw;
 }
 
+const kind = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v);
+
+/** An optional field: absent/null is fine, present must have the expected type (a wrong type is a forged or corrupt event). */
+function optional<T>(v: unknown, ok: (v: unknown) => v is T, where: string, expected: string): T | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!ok(v)) throw new EventError(`${where} is ${kind(v)}, expected ${expected}`);
+  return v;
+}
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+/** OSS object naming rules (https://www.alibabacloud.com/help/en/oss/user-guide/object-naming-conventions): UTF-8, 1-1023 bytes, no leading / or \. */
+function keyProblem(key: string): string | undefined {
+  if (LONE_SURROGATE.test(key)) return 'is not valid UTF-8 (it has an unpaired surrogate)';
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > 1023) return `is ${bytes} bytes of UTF-8; OSS object names are at most 1023 bytes`;
+  if (key.startsWith('/') || key.startsWith('\\')) return 'starts with "/" or "\\", which OSS object names cannot';
+  // NUL is not documented as legal in an object name and truncates keys in C-based tools and log pipelines. UNCONFIRMED; refused.
+  if (key.includes('\0')) return 'contains a NUL character';
+  return undefined;
+}
+
 function parseRecord(record: unknown, where: string, fallbackName?: string): ObjectRef {
-  if (!isObject(record)) throw new EventError(`${where} is not an object`);
+  if (!isObject(record)) throw new EventError(`${where} is not an object (it is ${kind(record)})`);
+  const source = optional(record.eventSource, isString, `${where}.eventSource`, 'a string');
+  if (source !== undefined && source !== 'acs:oss') throw new EventError(`${where}.eventSource is ${JSON.stringify(source.slice(0, 64))}, not "acs:oss"; only OSS events can be processed`);
   const oss = record.oss;
   if (!isObject(oss)) throw new EventError(`${where} has no "oss" section`);
-  const bucket = isObject(oss.bucket) ? oss.bucket.name : undefined;
-  if (typeof bucket !== 'string' || bucket === '') throw new EventError(`${where} is missing oss.bucket.name`);
+  if (!isObject(oss.bucket)) throw new EventError(`${where} is missing oss.bucket.name`);
+  const bucket = oss.bucket.name;
+  if (bucket === undefined || bucket === null || bucket === '') throw new EventError(`${where} is missing oss.bucket.name`);
+  if (typeof bucket !== 'string') throw new EventError(`${where}.oss.bucket.name is ${kind(bucket)}, expected a string`);
   const object = oss.object;
   if (!isObject(object)) throw new EventError(`${where} has no oss.object`);
   const key = object.key;
-  if (typeof key !== 'string' || key === '') throw new EventError(`${where} is missing oss.object.key`);
-  const eventName = typeof record.eventName === 'string' ? record.eventName.replace(/^oss:/, '') : fallbackName;
+  if (key === undefined || key === null || key === '') throw new EventError(`${where} is missing oss.object.key`);
+  if (typeof key !== 'string') throw new EventError(`${where}.oss.object.key is ${kind(key)}, expected a string`);
+  if (!BUCKET_NAME.test(bucket)) {
+    throw new EventError(`${where}.oss.bucket.name ${JSON.stringify(bucket.slice(0, 80))} is not a valid OSS bucket name (3-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit)`);
+  }
+  const bad = keyProblem(key);
+  if (bad) throw new EventError(`${where}.oss.object.key ${JSON.stringify(key.slice(0, 80))}${key.length > 80 ? '…' : ''} ${bad}`);
+  const rawName = optional(record.eventName, isString, `${where}.eventName`, 'a string');
+  const eventName = rawName !== undefined ? rawName.replace(/^oss:/, '') : fallbackName;
   const ref: ObjectRef = { bucket, key };
-  if (typeof object.eTag === 'string' && object.eTag !== '') ref.eTag = object.eTag.replace(/^"|"$/g, '');
-  if (typeof object.size === 'number' && Number.isFinite(object.size)) ref.size = object.size;
+  const eTag = optional(object.eTag, isString, `${where}.oss.object.eTag`, 'a string');
+  if (eTag) ref.eTag = eTag.replace(/^"|"$/g, '');
+  const size = optional(object.size, (v): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0, `${where}.oss.object.size`, 'a whole number of bytes');
+  if (size !== undefined) ref.size = size;
   if (eventName) ref.eventName = eventName;
-  if (typeof record.region === 'string' && record.region !== '') ref.region = record.region;
+  const region = optional(record.region, isString, `${where}.region`, 'a string');
+  if (region) ref.region = region;
+  // acs:oss:<region>:<account>:<bucket> (function-compute.md §2 sourceArn).
+  const arn = optional(oss.bucket.arn, isString, `${where}.oss.bucket.arn`, 'a string');
+  const arnParts = arn?.split(':');
+  if (arnParts && arnParts.length >= 5 && arnParts[0] === 'acs' && arnParts[1] === 'oss' && arnParts[3]) ref.accountId = arnParts[3];
   const versionId = object.versionId ?? object.versionid;
   if (typeof versionId === 'string' && versionId !== '') ref.versionId = versionId;
   return ref;
@@ -63,11 +116,16 @@ function parseEnvelope(value: unknown, where: string): ObjectRef[] {
   if (!isObject(value)) throw new EventError(`${where} is ${Array.isArray(value) ? 'a list' : typeof value}, not an object`);
   if ('events' in value) {
     const events = value.events;
-    if (!Array.isArray(events)) throw new EventError(`${where}.events is not a list`);
+    if (!Array.isArray(events)) throw new EventError(`${where}.events is not a list (it is ${kind(events)})`);
     if (events.length === 0) throw new EventError(`${where}.events is empty`);
+    if (events.length > MAX_RECORDS) throw new EventError(`${where}.events has ${events.length} records; at most ${MAX_RECORDS} are accepted per invocation (split the event, e.g. backfill --batch-size)`);
     return events.map((r, i) => parseRecord(r, `${where}.events[${i}]`));
   }
-  if ('data' in value && ('specversion' in value || 'type' in value || 'source' in value)) {
+  if ('specversion' in value || ('data' in value && ('type' in value || 'source' in value))) {
+    if (value.specversion !== undefined && value.specversion !== '1.0') {
+      throw new EventError(`${where}.specversion is ${JSON.stringify(value.specversion)}; only CloudEvents 1.0 is understood`);
+    }
+    if (value.data === undefined || value.data === null) throw new EventError(`${where} is a CloudEvent without "data"`);
     let data = value.data;
     if (typeof data === 'string') {
       try {
@@ -88,11 +146,32 @@ function parseEnvelope(value: unknown, where: string): ObjectRef[] {
 /** Parses a trigger payload into one reference per record; throws EventError naming what is wrong. */
 export function parseEvent(raw: Buffer | string | object): ObjectRef[] {
   const payload = decodePayload(raw);
+  let refs: ObjectRef[];
   if (Array.isArray(payload)) {
     if (payload.length === 0) throw new EventError('the event is an empty list');
-    return payload.flatMap((p, i) => parseEnvelope(p, `event[${i}]`));
+    if (payload.length > MAX_RECORDS) throw new EventError(`the event is a list of ${payload.length} CloudEvents; at most ${MAX_RECORDS} records are accepted per invocation`);
+    refs = payload.flatMap((p, i) => parseEnvelope(p, `event[${i}]`));
+  } else {
+    refs = parseEnvelope(payload, 'event');
   }
-  return parseEnvelope(payload, 'event');
+  if (refs.length > MAX_RECORDS) throw new EventError(`the event holds ${refs.length} records; at most ${MAX_RECORDS} are accepted per invocation`);
+  return refs;
+}
+
+/**
+ * Refuses records from another account or region than the function's own (context.accountId/region),
+ * before any OSS request: the function's role may reach other accounts' buckets through bucket policies,
+ * and a forged event must not make it touch them. Checked only where both sides are known.
+ */
+export function assertEventScope(refs: readonly ObjectRef[], scope: { accountId?: string; region?: string }): void {
+  for (const ref of refs) {
+    if (scope.accountId && ref.accountId && ref.accountId !== scope.accountId) {
+      throw new EventScopeError('ACCOUNT_MISMATCH', ref.bucket, `account ${ref.accountId}`, `account ${scope.accountId}`);
+    }
+    if (scope.region && ref.region && ref.region !== scope.region) {
+      throw new EventScopeError('REGION_MISMATCH', ref.bucket, `region ${ref.region}`, `region ${scope.region}`);
+    }
+  }
 }
 
 /** True for `ObjectCreated:*` names; a missing name (backfill, hand-made refs) counts as created. */

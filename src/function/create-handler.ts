@@ -5,7 +5,7 @@
  */
 import { loadPolicy, type Policy } from '../config';
 import { CredentialsError, InvocationFailedError } from '../errors';
-import { parseEvent } from '../event/parse';
+import { assertEventScope, parseEvent } from '../event/parse';
 import { createLogger, type Logger } from '../log';
 import { createOssGateway, type OssCredentials } from '../oss/gateway';
 import { processObjects, type InvocationSummary } from '../core/process';
@@ -73,8 +73,10 @@ export function createHandler(opts: CreateHandlerOptions = {}): FcHandler {
       let refs;
       try {
         refs = parseEvent(event);
+        assertEventScope(refs, { region: context.region, ...(context.accountId ? { accountId: context.accountId } : {}) });
       } catch (err) {
-        logger.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'invocation failed: malformed event');
+        const code = (err as { code?: string }).code;
+        logger.error({ err: { code, message: (err as Error).message } }, code === 'EVENT_INVALID' ? 'invocation failed: malformed event' : 'invocation failed: event refused');
         throw err;
       }
       const oss = createOssGateway({
