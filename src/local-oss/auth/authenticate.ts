@@ -12,7 +12,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { OssError } from '../errors';
 import type { CredentialStore, CredentialRecord } from './credentials';
-import { v1Signature, v1StringToSign } from './v1';
+import { v1Matches, v1StringToSign } from './v1';
 import { EMPTY_VALUE_FORMS, V4_ALGORITHM, v4CanonicalRequest, v4Scope, v4Signature, v4StringToSign } from './v4';
 
 export interface SignedRequest {
@@ -58,8 +58,8 @@ function verifyV1Header(req: SignedRequest, authorization: string, creds: Creden
   checkSkew(Date.parse(dateLine), dateLine, now, maxSkewMs);
   const record = credentialFor(accessKeyId, creds);
   checkSecurityToken(record, req.headers['x-oss-security-token'], now);
-  const stringToSign = v1StringToSign({ method: req.method, headers: req.headers, dateLine, bucket: req.bucket, key: req.key, query: req.query });
-  if (!same(v1Signature(record.secret, stringToSign), provided)) throw mismatch(accessKeyId, provided, stringToSign);
+  const input = { method: req.method, headers: req.headers, dateLine, bucket: req.bucket, key: req.key, query: req.query };
+  if (!v1Matches(record.secret, input, provided, same)) throw mismatch(accessKeyId, provided, v1StringToSign(input));
   return { accessKeyId, sts: record.securityToken !== undefined };
 }
 
@@ -76,8 +76,8 @@ function verifyV1Presigned(req: SignedRequest, creds: CredentialStore, now: Date
   checkSecurityToken(record, req.query.get('security-token') ?? undefined, now);
   const query = new URLSearchParams(req.query);
   for (const k of ['OSSAccessKeyId', 'Expires', 'Signature']) query.delete(k);
-  const stringToSign = v1StringToSign({ method: req.method, headers: req.headers, dateLine: expires, bucket: req.bucket, key: req.key, query });
-  if (!same(v1Signature(record.secret, stringToSign), provided)) throw mismatch(accessKeyId, provided, stringToSign);
+  const input = { method: req.method, headers: req.headers, dateLine: expires, bucket: req.bucket, key: req.key, query };
+  if (!v1Matches(record.secret, input, provided, same)) throw mismatch(accessKeyId, provided, v1StringToSign(input));
   return { accessKeyId, sts: record.securityToken !== undefined };
 }
 
@@ -144,15 +144,31 @@ function verifyV4(
   checkSecurityToken(record, token, now);
   const scope = v4Scope(cred.day, cred.region, cred.product);
   let first: { canonical: string; stringToSign: string } | undefined;
-  for (const form of EMPTY_VALUE_FORMS) {
-    const canonical = v4CanonicalRequest({ method: req.method, headers, bucket: req.bucket, key: req.key, query, additionalHeaders }, form);
-    const stringToSign = v4StringToSign(date, scope, canonical);
-    if (same(v4Signature(record.secret, cred.day, cred.region, stringToSign, cred.product), provided)) {
-      return { accessKeyId: cred.accessKeyId, sts: record.securityToken !== undefined };
+  // ali-oss with headerEncoding 'latin1' (the only way it sends non-ASCII metadata) signs header values decoded
+  // back to UTF-8 (signUtils.authorizationV4); Node hands us the raw bytes as latin1 characters. Try both spellings.
+  const utf8Headers = decodeHeaderBytes(headers);
+  for (const headerForm of utf8Headers ? [headers, utf8Headers] : [headers]) {
+    for (const form of EMPTY_VALUE_FORMS) {
+      const canonical = v4CanonicalRequest({ method: req.method, headers: headerForm, bucket: req.bucket, key: req.key, query, additionalHeaders }, form);
+      const stringToSign = v4StringToSign(date, scope, canonical);
+      if (same(v4Signature(record.secret, cred.day, cred.region, stringToSign, cred.product), provided)) {
+        return { accessKeyId: cred.accessKeyId, sts: record.securityToken !== undefined };
+      }
+      first ??= { canonical, stringToSign };
     }
-    first ??= { canonical, stringToSign };
   }
   throw mismatch(cred.accessKeyId, provided, first!.stringToSign, first!.canonical);
+}
+
+/** Header values re-read as UTF-8 where they carry non-ASCII bytes; undefined when every value is ASCII. */
+function decodeHeaderBytes(headers: SignedRequest['headers']): SignedRequest['headers'] | undefined {
+  let changed = false;
+  const out: SignedRequest['headers'] = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined && /[^\x00-\x7f]/.test(v)) { out[k] = Buffer.from(v, 'latin1').toString('utf8'); changed = true; }
+    else out[k] = v;
+  }
+  return changed ? out : undefined;
 }
 
 function credentialFor(accessKeyId: string, creds: CredentialStore): CredentialRecord {
