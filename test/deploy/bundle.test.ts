@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type OSS from 'ali-oss';
@@ -101,9 +101,39 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the bundle', () => {
-  test('is one file (plus its licence notice) and the build reports its size', () => {
-    expect(readdirSync(join(dir, 'fc')).sort()).toEqual(['index.js', 'index.js.LEGAL.txt']);
-    expect(buildOutput).toMatch(/^bundle: .*index\.js \d+\.\d KiB \(gzip \d+\.\d KiB\), \d+ modules from \d+ packages\n$/);
+  test('is the entry, one bundle file, its code cache and its licence notice; the build reports the sizes', () => {
+    expect(readdirSync(join(dir, 'fc')).sort()).toEqual(['bundle.cache', 'bundle.js', 'bundle.js.LEGAL.txt', 'index.js']);
+    expect(buildOutput).toMatch(/^bundle: .*bundle\.js \d+\.\d KiB \(gzip \d+\.\d KiB\), \d+ modules from \d+ packages; .*4 files \d+\.\d KiB \(gzip \d+\.\d KiB\) with the V8 code cache\n$/);
+  });
+
+  test('V8 accepts the code cache in a fresh process of this Node, and the entry exports exactly handler and initialize', async () => {
+    const script = `
+      const vm = require('node:vm');
+      let made;
+      const Base = vm.Script;
+      vm.Script = class extends Base { constructor(src, opts) { super(src, opts); made = this; } };
+      const fn = require(${JSON.stringify(join(dir, 'fc', 'index.js'))});
+      process.stdout.write(JSON.stringify({ rejected: made.cachedDataRejected, exports: Object.keys(fn), types: [typeof fn.handler, typeof fn.initialize] }));`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['-e', script], { cwd: dir, env: { PATH: process.env.PATH ?? '' } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+    );
+    expect(JSON.parse(out)).toEqual({ rejected: false, exports: ['handler', 'initialize'], types: ['function', 'function'] });
+  });
+
+  test.each([
+    ['without the cache file', null],
+    ['with a cache V8 rejects (another build)', Buffer.from('not a V8 code cache, e.g. from another Node version')],
+  ])('%s the entry still loads (V8 compiles the bundle as usual)', async (name, cache) => {
+    const copy = join(dir, `fc-${name.replace(/\W+/g, '-')}`);
+    mkdirSync(copy);
+    for (const f of ['index.js', 'bundle.js']) copyFileSync(join(dir, 'fc', f), join(copy, f));
+    if (cache) writeFileSync(join(copy, 'bundle.cache'), cache);
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['-e', `process.stdout.write(Object.keys(require(${JSON.stringify(join(copy, 'index.js'))})).join(','))`], { cwd: dir, env: { PATH: process.env.PATH ?? '' } }, (err, stdout, stderr) =>
+        err ? reject(new Error(stderr)) : resolve(stdout),
+      ),
+    );
+    expect(out).toBe('handler,initialize');
   });
 
   test('holds the handler and its runtime dependencies, and none of the local OSS, CLIs, deploy tools or fc2', () => {
