@@ -90,6 +90,11 @@ export const DEFAULTS = {
   RETRY_MAX_DELAY_MS: 5_000,
 } as const;
 
+/** Characters a KMS key id, alias or ARN can hold. */
+const KMS_KEY_ID = /^[A-Za-z0-9][A-Za-z0-9_\-/:.]{0,255}$/;
+/** OSS bucket naming rule: 3-63 of a-z, 0-9, '-', starting and ending with a letter or digit. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
 type Env = Record<string, string | undefined>;
 
 class Reader {
@@ -143,6 +148,13 @@ function buildTarget(
 ): EncryptionTarget {
   if (kmsKeyId !== undefined && algorithm !== 'KMS') {
     problems.push(`${where.key} is set but ${where.alg} is ${algorithm}; a KMS key id only applies with ${where.alg}=KMS.`);
+  }
+  // The id travels in the x-oss-server-side-encryption-key-id header: a CR/LF, space or quote there is a header
+  // injection or a typo, never a key. KMS ids are a key id, `alias/<name>` or an ARN (acs:kms:<region>:<account>:key/<id>).
+  if (kmsKeyId !== undefined && !KMS_KEY_ID.test(kmsKeyId)) {
+    problems.push(
+      `${where.key}=${JSON.stringify(kmsKeyId.slice(0, 80))} is not a KMS key id; use the key id (e.g. key-hzz6…), alias/<name> or its ARN: letters, digits and - _ / : . only, at most 256 characters.`,
+    );
   }
   let kmsDataEncryption: 'SM4' | undefined;
   if (dataEnc !== undefined) {
@@ -262,6 +274,12 @@ export function loadPolicy(env: Record<string, string | undefined>): Policy {
     .filter(Boolean);
   if (allowedRaw !== undefined && allowedBuckets?.length === 0) {
     r.problems.push('ALLOWED_BUCKETS is set but names no bucket; give a comma-separated list (e.g. "logs,uploads") or unset it to allow all.');
+  }
+  const badBuckets = allowedBuckets?.filter((b) => !BUCKET_NAME.test(b)) ?? [];
+  if (badBuckets.length) {
+    r.problems.push(
+      `ALLOWED_BUCKETS names ${badBuckets.map((b) => JSON.stringify(b.slice(0, 80))).join(', ')}, not valid OSS bucket name(s) (3-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit); give a comma-separated list such as "logs,uploads".`,
+    );
   }
   const retry: RetryPolicy = Object.freeze({
     maxAttempts: r.int('RETRY_MAX_ATTEMPTS', DEFAULTS.RETRY_MAX_ATTEMPTS, 1, 20),
