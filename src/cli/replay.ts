@@ -5,7 +5,7 @@ import { parseFlags } from '../local-run/args';
 import { loadEventFiles } from '../local-run/event-files';
 import { formatEvent, formatTotals } from '../local-run/format';
 import { replay, replayFailed, type RemoteTarget } from '../local-run/replay';
-import { reportError, cloudCredentials } from '../local-run/cli-support';
+import { logLevel, reportError, cloudCredentials } from '../local-run/cli-support';
 import { UsageError } from '../local-run/errors';
 
 const HELP = `Usage: oss-auto-encrypt replay [options] [event files or directories…]
@@ -54,7 +54,7 @@ export const command: Command = {
         remote = { credentials: creds, ...(flags.endpoint ? { endpoint: flags.endpoint } : {}), ...(flags.region ? { region: flags.region } : {}) };
       }
       const logger = createLogger({
-        level: flags.verbose ? 'info' : process.env.LOG_LEVEL ?? 'warn',
+        level: logLevel(flags.verbose, process.env.LOG_LEVEL),
         destination: pino.destination({ dest: 2, sync: true }),
       });
       const report = await replay({

@@ -2,7 +2,7 @@ import pino from 'pino';
 import type { Command } from './command';
 import { createLogger } from '../log';
 import { intFlag, list, parseFlags } from '../local-run/args';
-import { reportError } from '../local-run/cli-support';
+import { logLevel, reportError } from '../local-run/cli-support';
 import { UsageError } from '../local-run/errors';
 import { startLocalTrigger, DEFAULT_TRIGGER_EVENTS, type InvocationInfo } from '../local-run/trigger';
 
@@ -42,7 +42,7 @@ export const command: Command = {
       if (positionals.length) throw new UsageError(`start takes no arguments, got "${positionals[0]}"`);
       const port = intFlag('port', flags.port, 0, 65535);
       const logger = createLogger({
-        level: flags.verbose ? 'info' : process.env.LOG_LEVEL ?? 'warn',
+        level: logLevel(flags.verbose, process.env.LOG_LEVEL),
         destination: pino.destination({ dest: 2, sync: true }),
       });
       const trigger = await startLocalTrigger({

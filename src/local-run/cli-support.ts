@@ -1,5 +1,6 @@
 /** Shared by the local-run CLIs: credentials from the standard variables and one-line error reporting. */
 import { AutoEncryptError, ConfigError } from '../errors';
+import { LOG_LEVELS } from '../config';
 import { EventFileError, UsageError } from './errors';
 import { RemoteConfigError } from '../remote/errors';
 
@@ -25,4 +26,13 @@ export function reportError(command: string, err: unknown, exitCode?: number, wr
   }
   write(`oss-auto-encrypt ${command}: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   return 1;
+}
+
+/**
+ * Level of the function's log lines on stderr: info with --verbose, else LOG_LEVEL, else warn. An invalid
+ * LOG_LEVEL falls back to warn here so that loadPolicy reports it (with every other bad variable) as a ConfigError.
+ */
+export function logLevel(verbose: boolean | undefined, envLevel: string | undefined): string {
+  if (verbose) return 'info';
+  return envLevel && (LOG_LEVELS as readonly string[]).includes(envLevel) ? envLevel : 'warn';
 }

@@ -1,4 +1,4 @@
-import { cloudCredentials, reportError } from '../../src/local-run/cli-support';
+import { cloudCredentials, logLevel, reportError } from '../../src/local-run/cli-support';
 import { EventFileError, UsageError } from '../../src/local-run/errors';
 import { intFlag, list, parseFlags } from '../../src/local-run/args';
 import { ConfigError } from '../../src/errors';
@@ -25,6 +25,13 @@ describe('CLI support', () => {
     const out = capture();
     expect(reportError('start', new TypeError('x is undefined'), undefined, out.write)).toBe(1);
     expect(out.lines[0]).toMatch(/^oss-auto-encrypt start: unexpected error: TypeError: x is undefined\n\s+at /);
+  });
+
+  test('log level: --verbose → info; a valid LOG_LEVEL; otherwise warn (loadPolicy reports a bad LOG_LEVEL)', () => {
+    expect(logLevel(true, 'error')).toBe('info');
+    expect(logLevel(false, 'debug')).toBe('debug');
+    expect(logLevel(undefined, undefined)).toBe('warn');
+    expect(logLevel(undefined, 'loud')).toBe('warn');
   });
 
   test('cloud credentials need both id and secret; the token is optional', () => {
