@@ -32,7 +32,15 @@ export async function runPool<T>(source: AsyncIterable<T>, worker: (item: T) => 
   try {
     for (;;) {
       while (!exhausted && !failure && !aborted() && active.size < Math.max(1, opts.concurrency())) {
-        const next = await iterator.next();
+        let next: IteratorResult<T>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          // The source failed (e.g. a listing page after its retries): stop pulling, let the started items finish.
+          failure = { error };
+          exhausted = true; // a generator that threw is finished; nothing to return()
+          break;
+        }
         if (next.done) {
           exhausted = true;
           break;

@@ -52,7 +52,7 @@ describe('backfill against the local OSS', () => {
   });
 
   beforeAll(async () => {
-    oss = await startTestOss({ buckets: ['bf-mixed', 'bf-dry', 'bf-resume', 'bf-faults', 'bf-manifest', 'bf-kill'] });
+    oss = await startTestOss({ buckets: ['bf-mixed', 'bf-dry', 'bf-resume', 'bf-faults', 'bf-manifest', 'bf-listfail'] });
   });
   afterAll(async () => oss.close());
 
@@ -215,6 +215,47 @@ describe('backfill against the local OSS', () => {
       oss.faults.clear();
     }
     for (const k of keys) expect((await c.head(k)).res.headers['x-oss-server-side-encryption' as keyof object]).toBe('AES256');
+  });
+
+  it('a listing that fails midway stops the run cleanly; the checkpoint resumes it to completion', async () => {
+    const bucket = 'bf-listfail';
+    const c = ossClient(oss, bucket);
+    const keys = Array.from({ length: 60 }, (_, i) => `l/${String(i).padStart(3, '0')}`);
+    await Promise.all(keys.map((k) => c.put(k, Buffer.from(k))));
+    oss.requestLog.clear();
+    const checkpoint = join(dir, 'listfail-cp.json');
+    const report = join(dir, 'listfail.jsonl');
+    let done = 0;
+    const breaker = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(_c, _e, cb) {
+          // after 10 objects, every further ListObjectsV2 answers 500 (beyond the retries)
+          if (++done === 10) oss.faults.set([{ op: 'ListObjectsV2', rate: 1, kind: 'http500' }], 1);
+          cb();
+        },
+      }),
+    });
+    try {
+      const err = await runBackfill(opts(bucket, { checkpointFile: checkpoint, reportFile: report, logger: breaker, concurrency: 2, pageSize: 5 }, { RETRY_MAX_ATTEMPTS: '2' })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ListingError);
+      expect((err as Error).message).toMatch(/Cannot list bucket "bf-listfail": InternalError \(HTTP 500/);
+    } finally {
+      oss.faults.clear();
+    }
+    const cp = await readCheckpoint(checkpoint);
+    expect(cp).toMatchObject({ complete: false, inFlight: [] });
+    const firstRows = jsonl(report).length;
+    expect(firstRows).toBe(cp!.counts.encrypted);
+    expect(firstRows).toBeGreaterThanOrEqual(10);
+    expect(firstRows).toBeLessThan(60);
+
+    const summary = await runBackfill(opts(bucket, { checkpointFile: checkpoint, reportFile: report, pageSize: 5 }));
+    expect(summary).toMatchObject({ complete: true, encrypted: 60 });
+    const copies = copiesPerKey(oss, bucket);
+    expect([...copies.keys()].sort()).toEqual(keys);
+    expect([...copies.values()].every((n) => n === 1)).toBe(true);
+    expect(jsonl(report).map((r) => r.key).sort()).toEqual(keys);
   });
 
   it('reads the keys from an inventory manifest instead of listing', async () => {

@@ -76,3 +76,22 @@ describe('runPool', () => {
     ).rejects.toThrow('boom');
   });
 });
+
+describe('runPool when the source fails', () => {
+  it('lets the started items finish before rethrowing the source error', async () => {
+    async function* failing(): AsyncGenerator<number> {
+      yield 1;
+      yield 2;
+      await tick(5);
+      throw new Error('listing failed');
+    }
+    const finished: number[] = [];
+    await expect(
+      runPool(failing(), async (i) => {
+        await tick(30);
+        finished.push(i);
+      }, { concurrency: () => 4 }),
+    ).rejects.toThrow('listing failed');
+    expect(finished.sort()).toEqual([1, 2]);
+  });
+});
