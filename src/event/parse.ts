@@ -112,8 +112,16 @@ function parseRecord(record: unknown, where: string, fallbackName?: string): Obj
   return ref;
 }
 
+/** At most 10 key names, each cut to 40 characters: a hostile payload must not make a huge log line. */
+function describeKeys(value: Json): string {
+  const keys = Object.keys(value);
+  if (keys.length === 0) return 'none';
+  const shown = keys.slice(0, 10).map((k) => k.slice(0, 40));
+  return shown.join(', ') + (keys.length > 10 ? `, … (${keys.length} in all)` : '');
+}
+
 function parseEnvelope(value: unknown, where: string): ObjectRef[] {
-  if (!isObject(value)) throw new EventError(`${where} is ${Array.isArray(value) ? 'a list' : typeof value}, not an object`);
+  if (!isObject(value)) throw new EventError(`${where} is ${kind(value)}, not an object`);
   if ('events' in value) {
     const events = value.events;
     if (!Array.isArray(events)) throw new EventError(`${where}.events is not a list (it is ${kind(events)})`);
@@ -123,7 +131,8 @@ function parseEnvelope(value: unknown, where: string): ObjectRef[] {
   }
   if ('specversion' in value || ('data' in value && ('type' in value || 'source' in value))) {
     if (value.specversion !== undefined && value.specversion !== '1.0') {
-      throw new EventError(`${where}.specversion is ${JSON.stringify(value.specversion)}; only CloudEvents 1.0 is understood`);
+      const got = typeof value.specversion === 'string' ? JSON.stringify(value.specversion.slice(0, 20)) : kind(value.specversion);
+      throw new EventError(`${where}.specversion is ${got}; only CloudEvents 1.0 is understood`);
     }
     if (value.data === undefined || value.data === null) throw new EventError(`${where} is a CloudEvent without "data"`);
     let data = value.data;
@@ -140,7 +149,7 @@ function parseEnvelope(value: unknown, where: string): ObjectRef[] {
   }
   // A bare record (e.g. one element of events[] passed directly) is accepted too.
   if ('oss' in value) return [parseRecord(value, where)];
-  throw new EventError(`${where} has neither "events" (OSS trigger) nor "data" (CloudEvent); keys found: ${Object.keys(value).join(', ') || 'none'}`);
+  throw new EventError(`${where} has neither "events" (OSS trigger) nor "data" (CloudEvent); keys found: ${describeKeys(value)}`);
 }
 
 /** Parses a trigger payload into one reference per record; throws EventError naming what is wrong. */
