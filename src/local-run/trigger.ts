@@ -70,7 +70,11 @@ export async function startLocalTrigger(opts: LocalTriggerOptions): Promise<Loca
   for (const e of opts.events ?? []) {
     if (!TRIGGER_EVENTS.includes(e)) throw new UsageError(`--events: "${e}" is not an OSS trigger event; use ${TRIGGER_EVENTS.join(', ')}`);
   }
-  const oss = await startLocalOss(opts.port !== undefined ? { port: opts.port } : {});
+  const oss = await startLocalOss(opts.port !== undefined ? { port: opts.port } : {}).catch((err: unknown) => {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') throw new UsageError(`--port ${opts.port}: cannot listen (${code}); pick another port or omit --port for any free one`);
+    throw err;
+  });
   try {
     const { ALIBABA_CLOUD_ACCESS_KEY_ID: _a, ALIBABA_CLOUD_ACCESS_KEY_SECRET: _b, ALIBABA_CLOUD_SECURITY_TOKEN: _c, ...env } = opts.env;
     const fc = createHandler({ env: { ...env, OSS_ENDPOINT: oss.endpoint }, logger: opts.logger });

@@ -63,6 +63,18 @@ describe('oss-auto-encrypt start (spawned)', () => {
 });
 
 describe('oss-auto-encrypt start: bad input', () => {
+  test('a port in use → one line, exit 2', async () => {
+    const { createServer } = await import('node:net');
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = await runCli(command, ['--port', String(port)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^oss-auto-encrypt start: --port ${port}: cannot listen \\(EADDRINUSE\\); pick another port.*\\[USAGE\\]\\n$`));
+    } finally { busy.close(); }
+  });
+
   test.each([
     [['--bucket', 'B!'], /--bucket: "B!" is not a valid OSS bucket name/],
     [['--port', 'abc'], /--port must be an integer from 0 to 65535, got "abc"/],
