@@ -52,7 +52,7 @@ describe('backfill against the local OSS', () => {
   });
 
   beforeAll(async () => {
-    oss = await startTestOss({ buckets: ['bf-mixed', 'bf-dry', 'bf-resume', 'bf-faults', 'bf-manifest', 'bf-listfail'] });
+    oss = await startTestOss({ buckets: ['bf-mixed', 'bf-dry', 'bf-resume', 'bf-faults', 'bf-manifest', 'bf-listfail', 'bf-overlap'] });
   });
   afterAll(async () => oss.close());
 
@@ -256,6 +256,28 @@ describe('backfill against the local OSS', () => {
     expect([...copies.keys()].sort()).toEqual(keys);
     expect([...copies.values()].every((n) => n === 1)).toBe(true);
     expect(jsonl(report).map((r) => r.key).sort()).toEqual(keys);
+  });
+
+  it('listing overlaps with processing: the next page is fetched while the current one is being encrypted', async () => {
+    const bucket = 'bf-overlap';
+    const c = ossClient(oss, bucket);
+    const keys = Array.from({ length: 30 }, (_, i) => `o/${String(i).padStart(2, '0')}`);
+    await Promise.all(keys.map((k) => c.put(k, Buffer.from(k))));
+    oss.requestLog.clear();
+    oss.setLatency(5);
+    try {
+      await runBackfill(opts(bucket, { pageSize: 10, concurrency: 2 }));
+    } finally {
+      oss.setLatency(0);
+    }
+    const log = oss.requestLog.entries().filter((e) => e.bucket === bucket);
+    const lists = log.map((e, i) => (e.op === 'ListObjectsV2' ? i : -1)).filter((i) => i >= 0);
+    expect(lists).toHaveLength(3);
+    const firstCopyOfPage = (p: number) => log.findIndex((e) => e.op === 'CopyObject' && e.key === keys[p * 10]);
+    // Page 2 was fetched before even the first object of page 1 was copied (without the prefetch it would
+    // be requested only when the pool ran out of page 1, ~8 objects later); likewise page 3.
+    expect(lists[1]).toBeLessThan(firstCopyOfPage(0));
+    expect(lists[2]).toBeLessThan(firstCopyOfPage(1));
   });
 
   it('reads the keys from an inventory manifest instead of listing', async () => {

@@ -4,7 +4,7 @@
  * object copied exactly once and exactly one report row per object.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestOss, ossClient } from '../helpers/local-oss';
@@ -56,6 +56,18 @@ describe('backfill CLI', () => {
     expect(existsSync(report)).toBe(false);
   });
 
+  it('an unreadable checkpoint: one clear line, exit 1, report and checkpoint untouched', async () => {
+    const report = join(dir, 'keep.csv');
+    const checkpoint = join(dir, 'bad-cp.json');
+    writeFileSync(report, 'earlier rows\n');
+    writeFileSync(checkpoint, '{"version":');
+    const r = await cli(['--bucket', 'cli-kill', '--region', oss.region, '--endpoint', oss.endpoint, '--checkpoint', checkpoint, '--report', report], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`oss-auto-encrypt backfill: Checkpoint ${checkpoint} is not valid JSON (was it written by another tool, or truncated by hand?).`);
+    expect(readFileSync(report, 'utf8')).toBe('earlier rows\n');
+    expect(readFileSync(checkpoint, 'utf8')).toBe('{"version":');
+  });
+
   it('killed with SIGKILL midway and restarted with the same checkpoint: every object copied exactly once, one report row each', async () => {
     const bucket = 'cli-kill';
     const c = ossClient(oss, bucket);
@@ -96,9 +108,13 @@ describe('backfill CLI', () => {
       oss.setLatency(0);
     }
     const copies = new Map<string, number>();
-    for (const e of oss.requestLog.entries()) if (e.op === 'CopyObject' && e.status === 200) copies.set(e.key as string, (copies.get(e.key as string) ?? 0) + 1);
-    expect([...copies.keys()].sort()).toEqual(keys);
+    for (const e of oss.requestLog.entries()) if (e.op === 'CopyObject') copies.set(e.key as string, (copies.get(e.key as string) ?? 0) + 1);
+    // Never two copies of one object. The local OSS logs a request when its response has been sent, so a
+    // copy whose client was SIGKILLed mid-request may be done but unlogged: at most the 4 in flight.
     expect([...copies.values()].every((n) => n === 1)).toBe(true);
+    const unlogged = keys.filter((k) => !copies.has(k));
+    expect(unlogged.length).toBeLessThanOrEqual(4);
+    for (const k of keys) expect([k, (await ossClient(oss, bucket).head(k)).res.headers['x-oss-server-side-encryption' as keyof object]]).toEqual([k, 'AES256']);
 
     const lines = readFileSync(report, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('key,outcome,reason,algorithm,kmsKeyId,size,error');
