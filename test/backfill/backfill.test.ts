@@ -22,6 +22,7 @@ type Loose = OSS & {
 };
 
 const silent = createLogger({ level: 'silent' });
+const CMK = '0b3a1e6c-5d7f-4c1e-9a2b-backfill0001';
 const dir = mkdtempSync(join(tmpdir(), 'bf-it-'));
 
 function jsonl(file: string): Array<Record<string, string | number>> {
@@ -52,7 +53,7 @@ describe('backfill against the local OSS', () => {
   });
 
   beforeAll(async () => {
-    oss = await startTestOss({ buckets: ['bf-mixed', 'bf-dry', 'bf-resume', 'bf-faults', 'bf-manifest', 'bf-listfail', 'bf-overlap'] });
+    oss = await startTestOss({ kms: { keys: [{ id: CMK }] }, buckets: ['bf-mixed', 'bf-dry', 'bf-resume', 'bf-faults', 'bf-manifest', 'bf-listfail', 'bf-overlap'] });
   });
   afterAll(async () => oss.close());
 
@@ -70,10 +71,12 @@ describe('backfill against the local OSS', () => {
     await c.append('logs/app.log', Buffer.from('line 1\n'));
     await c.put('cold/archived.bin', Buffer.from('frozen'), { headers: { 'x-oss-storage-class': 'Archive' } } as OSS.PutObjectOptions);
     for (let i = 0; i < 2; i++) await c.put(`public/${i}.html`, Buffer.from('<p>hi</p>'), { mime: 'text/html' } as OSS.PutObjectOptions);
+    for (let i = 0; i < 2; i++) await c.put(`secret/${i}.csv`, Buffer.from('a,b\n'));
+    await c.putACL('plain/1.txt', 'public-read');
     return c;
   }
 
-  const RULES = JSON.stringify([{ prefix: 'public/', skip: true }]);
+  const RULES = JSON.stringify([{ prefix: 'public/', skip: true }, { prefix: 'secret/', algorithm: 'KMS', kmsKeyId: CMK }]);
 
   it('a mixed bucket ends with exactly the plaintext objects encrypted, metadata intact, one report row each', async () => {
     const bucket = 'bf-mixed';
@@ -86,7 +89,7 @@ describe('backfill against the local OSS', () => {
 
     const report = join(dir, 'mixed.csv');
     const summary = await runBackfill(opts(bucket, { reportFile: report }, { SSE_RULES: RULES }));
-    expect(summary).toMatchObject({ complete: true, aborted: false, encrypted: 13, skipped: 7, failed: 0, seen: 20 });
+    expect(summary).toMatchObject({ complete: true, aborted: false, encrypted: 15, skipped: 7, failed: 0, seen: 22 });
 
     for (const k of plainKeys) {
       const h = (await c.head(k)).res.headers as Record<string, string>;
@@ -97,13 +100,18 @@ describe('backfill against the local OSS', () => {
       }
       expect((await c.get(k)).content.toString()).toBe(k.startsWith('plain/dir') ? 'odd key' : `plaintext ${k.match(/\d+/)?.[0]}`);
     }
+    expect((await c.getACL('plain/1.txt')).acl).toBe('public-read');
+    for (let i = 0; i < 2; i++) {
+      const h = (await c.head(`secret/${i}.csv`)).res.headers as Record<string, string>;
+      expect([h['x-oss-server-side-encryption'], h['x-oss-server-side-encryption-key-id']]).toEqual(['KMS', CMK]);
+    }
     const tagsAfter = await (c as unknown as { getObjectTagging(k: string): Promise<{ tag: Record<string, string> }> }).getObjectTagging('plain/0.txt');
     expect(tagsAfter.tag).toEqual(tagsBefore.tag);
     for (const k of ['logs/app.log', 'cold/archived.bin', 'public/0.html', 'public/1.html']) {
       expect((await c.head(k)).res.headers['x-oss-server-side-encryption' as keyof object]).toBeUndefined();
     }
     const copies = copiesPerKey(oss, bucket);
-    expect([...copies.keys()].sort()).toEqual([...plainKeys].sort());
+    expect([...copies.keys()].sort()).toEqual([...plainKeys, 'secret/0.csv', 'secret/1.csv'].sort());
     expect([...copies.values()].every((n) => n === 1)).toBe(true);
 
     const lines = readFileSync(report, 'utf8').trim().split('\n');
@@ -112,8 +120,9 @@ describe('backfill against the local OSS', () => {
       const cells = l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((x) => x.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"'));
       return [cells[0], cells] as const;
     }));
-    expect(rows.size).toBe(20);
-    expect(lines.length - 1).toBe(20);
+    expect(rows.size).toBe(22);
+    expect(lines.length - 1).toBe(22);
+    expect(rows.get('secret/0.csv')?.slice(1, 6)).toEqual(['encrypted', 'unencrypted', 'KMS', CMK, '4']);
     for (const k of plainKeys) expect(rows.get(k)?.slice(1, 4)).toEqual(['encrypted', 'unencrypted', 'AES256']);
     expect(rows.get('plain/0.txt')?.[5]).toBe(String('plaintext 0'.length));
     for (let i = 0; i < 3; i++) expect(rows.get(`enc/${i}`)?.slice(1, 3)).toEqual(['skipped', 'already-encrypted']);
@@ -128,14 +137,14 @@ describe('backfill against the local OSS', () => {
     oss.requestLog.clear();
     const report = join(dir, 'dry.jsonl');
     const summary = await runBackfill(opts(bucket, { reportFile: report, dryRun: true }, { SSE_RULES: RULES }));
-    expect(summary).toMatchObject({ complete: true, dryRun: true, encrypted: 0, failed: 0, seen: 20, wouldEncrypt: 13 });
+    expect(summary).toMatchObject({ complete: true, dryRun: true, encrypted: 0, failed: 0, seen: 22, wouldEncrypt: 15 });
     const ops = oss.requestLog.entries().filter((e) => e.bucket === bucket).map((e) => e.op);
     expect(ops.filter((op) => WRITE_OPS.has(op))).toEqual([]);
     expect(ops).toContain('ListObjectsV2');
     const rows = jsonl(report);
-    expect(rows).toHaveLength(20);
+    expect(rows).toHaveLength(22);
     expect(rows.filter((r) => r.reason === 'dry-run').map((r) => r.key).sort()).toEqual(
-      [...Array.from({ length: 12 }, (_, i) => `plain/${i}.txt`), 'plain/dir with space/中文 +%.bin'].sort(),
+      [...Array.from({ length: 12 }, (_, i) => `plain/${i}.txt`), 'plain/dir with space/中文 +%.bin', 'secret/0.csv', 'secret/1.csv'].sort(),
     );
   });
 
