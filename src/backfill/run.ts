@@ -100,6 +100,10 @@ function validate(o: BackfillOptions): void {
   if (o.manifestFile && o.prefix) p.push('--prefix cannot be combined with --manifest (the inventory rule already chose the objects)');
   if (o.pageSize !== undefined && (!Number.isInteger(o.pageSize) || o.pageSize < 1 || o.pageSize > 1000)) p.push('page size must be 1..1000');
   if (o.fanout && !o.fanout.functionName) p.push('--fanout needs a function name');
+  // The core would refuse every object one by one; say it once, before anything runs.
+  if (o.bucket && o.policy.allowedBuckets && !o.policy.allowedBuckets.includes(o.bucket)) {
+    p.push(`bucket "${o.bucket}" is not in ALLOWED_BUCKETS (${o.policy.allowedBuckets.join(', ')}); add it there or unset ALLOWED_BUCKETS for this run`);
+  }
   if (p.length) throw new BackfillOptionsError(p);
 }
 

@@ -340,6 +340,14 @@ describe('backfill against the local OSS', () => {
       expect(readFileSync(checkpoint, 'utf8')).toBe('garbage');
     });
 
+    it('a bucket outside ALLOWED_BUCKETS is refused once, before any request', async () => {
+      const before = oss.requestLog.entries().length;
+      await expect(runBackfill(opts('bf-mixed', {}, { ALLOWED_BUCKETS: 'other-bucket' }))).rejects.toThrow(
+        /Invalid backfill options: bucket "bf-mixed" is not in ALLOWED_BUCKETS \(other-bucket\)/,
+      );
+      expect(oss.requestLog.entries().length).toBe(before);
+    });
+
     it('an unreadable manifest', async () => {
       const before = oss.requestLog.entries().length;
       await expect(runBackfill(opts('bf-mixed', { manifestFile: join(dir, 'nope', 'manifest.json') }))).rejects.toThrow(ManifestError);
