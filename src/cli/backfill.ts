@@ -179,7 +179,7 @@ export const command: Command = {
     const onProgress = (p: ProgressSnapshot) => {
       if (p.done) return;
       if (tty) {
-        const line = renderBar(p).slice(0, (err.columns ?? 120) - 1);
+        const line = renderBar(p).slice(0, Math.max(60, (err.columns || 120) - 1)); // one row, so \r can redraw it
         err.write(`\r${line}${' '.repeat(Math.max(0, lastWidth - line.length))}`);
         lastWidth = line.length;
       } else {
