@@ -10,7 +10,24 @@ export function startTestOss(opts: LocalOssOptions = {}): Promise<LocalOss> {
   return startLocalOss({ buckets: ['test-bucket'], ...opts });
 }
 
-export function ossClient(oss: LocalOss, bucket: string, opts: { v4?: boolean; sts?: boolean; pathStyle?: boolean } = {}): OSS {
+/** Methods ali-oss 6.23 has that @types/ali-oss 6.23 lacks (or types too narrowly), as the tests use them. */
+export interface OssExtras {
+  putBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<{ res: OSS.NormalSuccessResponse }>;
+  getBucketVersioning(name: string): Promise<{ versionStatus?: string }>;
+  getBucketVersions(query?: Record<string, unknown>): Promise<{
+    objects: Array<{ name: string; versionId: string; isLatest: boolean }>; deleteMarker: Array<{ name: string; versionId: string }>;
+  }>;
+  getObjectTagging(name: string, opts?: Record<string, unknown>): Promise<{ tag: Record<string, string> }>;
+  putObjectTagging(name: string, tag: Record<string, string>, opts?: Record<string, unknown>): Promise<unknown>;
+  deleteObjectTagging(name: string, opts?: Record<string, unknown>): Promise<unknown>;
+  getObjectMeta(name: string, opts?: Record<string, unknown>): Promise<{ status: number; res: OSS.NormalSuccessResponse }>;
+  putBucketEncryption(name: string, rule: { SSEAlgorithm: string; KMSMasterKeyID?: string }): Promise<unknown>;
+  getBucketEncryption(name: string): Promise<{ encryption: Record<string, string> }>;
+  deleteBucketEncryption(name: string): Promise<unknown>;
+}
+export type OssClient = OSS & OssExtras;
+
+export function ossClient(oss: LocalOss, bucket: string, opts: { v4?: boolean; sts?: boolean; pathStyle?: boolean } = {}): OssClient {
   const creds = opts.sts
     ? (() => { const s = oss.issueStsCredentials(); return { accessKeyId: s.accessKeyId, accessKeySecret: s.accessKeySecret, stsToken: s.securityToken }; })()
     : { accessKeyId: oss.accessKeyId, accessKeySecret: oss.accessKeySecret };
@@ -21,5 +38,5 @@ export function ossClient(oss: LocalOss, bucket: string, opts: { v4?: boolean; s
     ...(opts.pathStyle ? { sldEnable: true } : {}),
     // Tests should fail fast rather than wait ali-oss's 60 s default.
     timeout: 20_000,
-  } as OSS.Options);
+  } as OSS.Options) as OssClient;
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type OSS from 'ali-oss';
 import type { LocalOss } from '../../src/local-oss';
-import { ossClient, startTestOss } from '../helpers/local-oss';
+import { ossClient, startTestOss, type OssClient } from '../helpers/local-oss';
 
 type Headers = Record<string, string>;
 type ErrLike = { status: number; code: string; message: string };
@@ -13,7 +13,7 @@ const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('hex').to
 
 describe.each([['V1', false], ['V4', true]])('CopyObject (%s)', (_n, v4) => {
   let oss: LocalOss;
-  let c: OSS;
+  let c: OssClient;
   let n = 0;
   const key = (base: string) => `${base}-${++n}`;
   const head = async (k: string, opts?: { versionId?: string }) => (await c.head(k, opts as OSS.HeadObjectOptions)).res.headers as Headers;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type OSS from 'ali-oss';
 import type { LocalOss } from '../../src/local-oss';
-import { ossClient, startTestOss } from '../helpers/local-oss';
+import { ossClient, startTestOss, type OssClient } from '../helpers/local-oss';
 
 type Headers = Record<string, string>;
 type ErrLike = { status: number; code: string; message: string };
@@ -14,7 +14,7 @@ const md5 = (b: string | Buffer) => createHash('md5').update(b).digest('hex').to
 
 describe.each([['V1', false], ['V4', true]])('objects (%s)', (_n, v4) => {
   let oss: LocalOss;
-  let c: OSS;
+  let c: OssClient;
   beforeAll(async () => {
     oss = await startTestOss({ restoreDelayMs: 300 });
     c = ossClient(oss, 'test-bucket', { v4 });
@@ -88,7 +88,7 @@ describe.each([['V1', false], ['V4', true]])('objects (%s)', (_n, v4) => {
     await c.put('cold.bin', Buffer.from('frozen'), { headers: { 'x-oss-storage-class': 'ColdArchive' } } as OSS.PutObjectOptions);
     expect(await failure(c.get('cold.bin'))).toMatchObject({ status: 403, code: 'InvalidObjectState' });
     expect(((await c.head('cold.bin')).res.headers as Headers)['x-oss-restore']).toBeUndefined();
-    const r = await c.restore('cold.bin', { type: 'ColdArchive' } as never);
+    const r = await c.restore('cold.bin', { type: 'ColdArchive' } as never) as unknown as { res: { status: number } };
     expect(r.res.status).toBe(202);
     expect(((await c.head('cold.bin')).res.headers as Headers)['x-oss-restore']).toBe('ongoing-request="true"');
     expect(await failure(c.restore('cold.bin', { type: 'ColdArchive' } as never))).toMatchObject({ status: 409, code: 'RestoreAlreadyInProgress' });
@@ -125,7 +125,7 @@ describe.each([['V1', false], ['V4', true]])('objects (%s)', (_n, v4) => {
     for (const k of ['l/a', 'l/b', 'l/c/1', 'l/c/2', 'l/d', 'l/中']) await lc.put(k, Buffer.from(k));
     const p1 = await lc.list({ prefix: 'l/', delimiter: '/', 'max-keys': 2 }, {});
     expect(p1.objects.map((o) => o.name)).toEqual(['l/a', 'l/b']);
-    expect(p1.objects[0]!.owner.id).toBe(oss.accountId);
+    expect(p1.objects[0]!.owner!.id).toBe(oss.accountId);
     expect(p1.isTruncated).toBe(true);
     const p2 = await lc.list({ prefix: 'l/', delimiter: '/', 'max-keys': 2, marker: p1.nextMarker! }, {});
     expect([p2.objects?.map((o) => o.name) ?? [], p2.prefixes]).toEqual([['l/d'], ['l/c/']]);
