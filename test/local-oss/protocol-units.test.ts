@@ -2,7 +2,7 @@
 import { OssError } from '../../src/local-oss/errors';
 import { FaultInjector, mulberry32 } from '../../src/local-oss/faults';
 import type { ObjectVersion } from '../../src/local-oss/model';
-import { checkConditions, parseTaggingHeader } from '../../src/local-oss/ops/common';
+import { checkConditions, metaFromHeaders, parseTaggingHeader } from '../../src/local-oss/ops/common';
 import { parseCopySource } from '../../src/local-oss/ops/copy';
 import { paginate } from '../../src/local-oss/ops/list';
 import { parseRange } from '../../src/local-oss/ops/object';
@@ -151,5 +151,14 @@ describe('faults', () => {
     expect(f.pick('HeadObject')).toBeUndefined();
     expect(f.pick('CopyObject')).toMatchObject({ kind: 'http500' });
     expect(() => f.set([{ op: '*', rate: 1, kind: 'boom' as 'drop' }])).toThrow(/unknown fault kind/);
+  });
+});
+
+describe('metaFromHeaders', () => {
+  it('keeps hostile user-metadata names as plain data', () => {
+    const m = metaFromHeaders({ 'x-oss-meta-__proto__': 'p', 'x-oss-meta-constructor': 'c', 'content-type': 'text/plain' });
+    expect(Object.entries(m.userMeta)).toEqual([['__proto__', 'p'], ['constructor', 'c']]);
+    expect(Object.getPrototypeOf(m.userMeta)).toBe(Object.prototype);
+    expect(metaFromHeaders({}).contentType).toBe('application/octet-stream');
   });
 });

@@ -22,10 +22,10 @@ export function unquote(etag: string): string { return etag.trim().replace(/^W\/
 
 /** The metadata a write request carries. Content-Type defaults to application/octet-stream as in OSS. */
 export function metaFromHeaders(h: Headers): ObjectMeta {
-  const userMeta: Record<string, string> = {};
-  for (const [name, value] of Object.entries(h)) {
-    if (name.startsWith('x-oss-meta-') && value !== undefined) userMeta[name.slice('x-oss-meta-'.length)] = value;
-  }
+  // fromEntries defines own properties, so a header like `x-oss-meta-__proto__` stays data, not a prototype.
+  const userMeta: Record<string, string> = Object.fromEntries(Object.entries(h)
+    .filter((e): e is [string, string] => e[0].startsWith('x-oss-meta-') && e[1] !== undefined)
+    .map(([name, value]) => [name.slice('x-oss-meta-'.length), value]));
   const meta: ObjectMeta = { contentType: h['content-type'] || 'application/octet-stream', userMeta };
   if (h['cache-control'] !== undefined) meta.cacheControl = h['cache-control'];
   if (h['content-disposition'] !== undefined) meta.contentDisposition = h['content-disposition'];
