@@ -100,6 +100,15 @@ describe.each([['V1', false], ['V4', true]])('multipart (%s)', (_n, v4) => {
     expect(((await c.head('limits')).res.headers as Headers)['content-length']).toBe('10');
   });
 
+  it('records every part when parts arrive in parallel', async () => {
+    const init = await c.initMultipartUpload('parallel');
+    const parts = Array.from({ length: 8 }, (_, i) => bytes(MIN + i, i));
+    const done = await Promise.all(parts.map((p, i) => c.uploadPart('parallel', init.uploadId, i + 1, p, 0, p.length)));
+    expect(oss.inspect.multipartUploads('test-bucket').find((u) => u.uploadId === init.uploadId)?.parts).toBe(8);
+    await c.completeMultipartUpload('parallel', init.uploadId, done.map((d, i) => ({ number: i + 1, etag: d.etag })));
+    expect(Buffer.from((await c.get('parallel')).content).equals(Buffer.concat(parts))).toBe(true);
+  });
+
   it('aborts, lists uploads, and answers NoSuchUpload for unknown or finished uploads', async () => {
     const a = await c.initMultipartUpload('list/a');
     const b = await c.initMultipartUpload('list/b');

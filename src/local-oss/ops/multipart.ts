@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { OssError } from '../errors';
+import type { PartRecord } from '../model';
 import type { OpContext, OpResult } from '../operation';
 import { SSE_DATA_HEADER, SSE_HEADER, SSE_KEY_ID_HEADER, sealFromBucketRule, sealFromHeaders, sseHeaders } from '../sse';
 import { compareKeys } from '../state';
@@ -67,12 +68,29 @@ export async function uploadPart(ctx: OpContext): Promise<OpResult> {
   refuseSseOnPart(ctx);
   const blob = await blobs.put(ctx.req, upload.sse);
   await checkContentMd5(ctx, blob);
-  const old = upload.parts[n];
-  upload.parts[n] = { blobId: blob.id, size: blob.size, etag: blob.md5Hex.toUpperCase(), lastModified: ctx.svc.now() };
-  await state.saveUpload(upload);
-  if (old) await blobs.remove(old.blobId);
+  await recordPart(ctx, key, n, { blobId: blob.id, size: blob.size, etag: blob.md5Hex.toUpperCase(), lastModified: ctx.svc.now() });
   emitObjectEvent(ctx, 'ObjectCreated:UploadPart', { key, size: blob.size, etag: blob.md5Hex.toUpperCase() }, 0);
   return { status: 200, headers: { etag: quote(blob.md5Hex.toUpperCase()), 'x-oss-hash-crc64ecma': blob.crc64, ...sseHeaders(upload.sse) } };
+}
+
+/**
+ * Stores a finished part. The upload record is read again after the (slow) body transfer: parts of one upload
+ * arrive in parallel (ali-oss sends 5 at once), and a record read before the transfer would overwrite the parts
+ * recorded meanwhile. From this read to the record store's in-memory update there is no await, so it is atomic.
+ */
+async function recordPart(ctx: OpContext, key: string, n: number, part: PartRecord): Promise<void> {
+  const { state, blobs } = ctx.svc;
+  let upload;
+  try {
+    upload = state.upload(ctx.bucket!, key, ctx.query.get('uploadId'));
+  } catch (err) {
+    await blobs.remove(part.blobId); // aborted or completed while this part was uploading
+    throw err;
+  }
+  const old = upload.parts[n];
+  upload.parts[n] = part;
+  await state.saveUpload(upload);
+  if (old && old.blobId !== part.blobId) await blobs.remove(old.blobId);
 }
 
 /** `bytes=first-last` within the source; an invalid range copies the whole object (oss-api.md §1.4). */
@@ -100,12 +118,9 @@ export async function uploadPartCopy(ctx: OpContext): Promise<OpResult> {
   const blob = version.blobId === undefined || version.size === 0
     ? await blobs.put(Buffer.alloc(0), upload.sse)
     : await blobs.compose([{ id: version.blobId, ...(range ?? {}) }], upload.sse);
-  const old = upload.parts[n];
   const now = ctx.svc.now();
   const etag = blob.md5Hex.toUpperCase();
-  upload.parts[n] = { blobId: blob.id, size: blob.size, etag, lastModified: now };
-  await state.saveUpload(upload);
-  if (old) await blobs.remove(old.blobId);
+  await recordPart(ctx, key, n, { blobId: blob.id, size: blob.size, etag, lastModified: now });
   emitObjectEvent(ctx, 'ObjectCreated:UploadPartCopy', { key, size: blob.size, etag }, 0);
   return {
     status: 200,
