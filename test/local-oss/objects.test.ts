@@ -72,6 +72,14 @@ describe.each([['V1', false], ['V4', true]])('objects (%s)', (_n, v4) => {
     expect(await failure(c.append('normal.txt', Buffer.from('x'), { position: '1' } as never))).toMatchObject({ status: 409, code: 'ObjectNotAppendable' });
   });
 
+  it('lets only one of two concurrent appends at the same position win', async () => {
+    const results = await Promise.allSettled([c.append('race.log', Buffer.from('A')), c.append('race.log', Buffer.from('B'))]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toMatchObject({ status: 409, code: 'PositionNotEqualToLength' });
+    expect(['A', 'B']).toContain((await c.get('race.log')).content.toString());
+  });
+
   it('creates symlinks that HEAD/GET follow and GetSymlink reads back', async () => {
     await c.put('target 目标.txt', Buffer.from('target body'));
     await c.putSymlink('link.txt', 'target 目标.txt', { meta: { a: 'b' } } as never);

@@ -39,6 +39,13 @@ export async function appendObject(ctx: OpContext): Promise<OpResult> {
     await blobs.remove(piece.id);
     blobId = joined.id; crc64 = joined.crc64; size = joined.size;
   }
+  // Another append may have landed while this body was streaming: then this one no longer starts at the end.
+  const latest = state.current(bucket.name, key);
+  if (latest?.blobId !== current?.blobId || latest?.size !== current?.size) {
+    await blobs.remove(blobId);
+    throw new OssError('PositionNotEqualToLength', `Position ${position} is no longer the object's length ${latest?.size ?? 0}.`,
+      { Key: key, NextAppendPosition: String(latest?.size ?? 0) });
+  }
   const now = ctx.svc.now();
   const etag = opaqueEtag(current?.etag ?? '', piece.md5Hex);
   let stored;
