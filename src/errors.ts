@@ -73,6 +73,21 @@ export class EncryptionNotConfirmedError extends AutoEncryptError {
   }
 }
 
+/**
+ * A multipart rewrite completed (the object is encrypted) but putting its ACL back failed: the object now has the
+ * `default` ACL and a re-run cannot tell what it was, so the message names the ACL to restore by hand.
+ */
+export class AclNotRestoredError extends AutoEncryptError {
+  readonly code = 'ACL_NOT_RESTORED';
+  constructor(bucket: string, key: string, readonly acl: string, cause: unknown) {
+    const why = cause instanceof OssOperationError ? `${cause.ossCode}: ${cause.message}` : String((cause as Error)?.message ?? cause);
+    super(
+      `oss://${bucket}/${key} was encrypted but its ACL could not be put back (${why}); it now has ACL "default". ` +
+        `Restore it with PutObjectAcl (e.g. ossutil set-acl oss://${bucket}/${key} ${acl}).`,
+    );
+  }
+}
+
 /** Hints for well-known OSS error codes: what to do about them. */
 const OSS_HINTS: Record<string, string> = {
   AccessDenied: 'grant the function role oss:GetObject, oss:PutObject, oss:GetObjectAcl, oss:PutObjectAcl and oss:GetObjectTagging on this bucket',

@@ -11,6 +11,7 @@ import type { ObjectHead } from '../oss/object-head';
 import { metadataHeaders, sseHeaders, taggingHeader } from './decide';
 import { mapLimit } from './pool';
 import type { Logger } from '../log';
+import { AclNotRestoredError, OssOperationError } from '../errors';
 
 export interface PartRange {
   number: number;
@@ -72,14 +73,39 @@ export async function multipartEncrypt(
     track(complete);
   } catch (err) {
     try {
-      track(await oss.abort(bucket, key, init.uploadId));
+      track(await persist(() => oss.abort(bucket, key, init.uploadId), ['NoSuchUpload']));
     } catch (abortErr) {
       // The upload stays listed until a lifecycle rule removes it; say so, but report the original error.
       deps.logger.warn({ bucket, key, uploadId: init.uploadId, err: (abortErr as Error).message }, 'abort of multipart upload failed; remove it with AbortMultipartUpload or a lifecycle rule');
     }
     throw err;
   }
-  // Initiate takes no ACL header (oss-api.md §1.4), so the ACL is put once the object exists.
-  if (acl && acl !== 'default') track(await oss.putAcl(bucket, key, acl));
+  // Initiate takes no ACL header (oss-api.md §1.4), so the ACL is put once the object exists. The new object
+  // already has the default ACL here and a re-run cannot know the old one, so this must not give up lightly.
+  if (acl && acl !== 'default') {
+    try {
+      track(await persist(() => oss.putAcl(bucket, key, acl)));
+    } catch (aclErr) {
+      throw new AclNotRestoredError(bucket, key, acl, aclErr);
+    }
+  }
   return { completeHeaders: complete.headers, partCount: parts.length };
+}
+
+/**
+ * Cleanup and ACL restore run after the point of no return, so each gets ABORT_OR_ACL_ROUNDS rounds of the
+ * gateway's own retries (test/resilience/fault-matrix.test.ts found one round leaving orphaned uploads and lost ACLs).
+ * `doneCodes`: an error that means the work is already done (an Abort whose earlier attempt went through).
+ */
+const ABORT_OR_ACL_ROUNDS = 3;
+async function persist<T>(fn: () => Promise<T>, doneCodes: string[] = []): Promise<T | { retriedRequestIds: string[] }> {
+  for (let round = 1; ; round++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = err as OssOperationError;
+      if (e instanceof OssOperationError && doneCodes.includes(e.ossCode)) return { retriedRequestIds: e.requestId ? [e.requestId] : [] };
+      if (round >= ABORT_OR_ACL_ROUNDS || !(e instanceof OssOperationError) || !e.retryable) throw err;
+    }
+  }
 }
