@@ -1,0 +1,176 @@
+/**
+ * Fault matrix (issue #7): for every OSS operation the function uses (names as the local OSS request log has them) × {http500, http503, drop, slow} × {5%, 20%, 50%},
+ * injected by the local OSS from a fixed seed. Per cell every object must either end encrypted with content,
+ * standard headers, x-oss-meta-*, storage class, tags and ACL identical to before, or be reported failed with an
+ * error code, and then a re-run (FC's async retry) completes it. No object lost or altered, no multipart upload
+ * left behind (inspect.multipartUploads = ListMultipartUploads).
+ *
+ * Determinism: CONCURRENCY=1 and MULTIPART_CONCURRENCY=1 with one record per invocation make the request order,
+ * and so the seeded fault draws, the same on every run. RETRY_MAX_ATTEMPTS=2 (default 4) so that faults at 20–50%
+ * really exhaust retries and the "reported failed → re-run" path is exercised, not just the retry loop.
+ */
+import { diffSnapshots, takeSnapshot, type ObjectSnapshot } from '../helpers/snapshot';
+import { objectSpecs, putObjects, resultOf, startWorld, type World } from './world';
+import type { FaultRule } from '../../src/local-oss';
+
+const SEED = 20261127;
+const OPS = [
+  'HeadObject', 'GetObjectACL', 'GetObjectTagging', 'CopyObject',
+  'InitiateMultipartUpload', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'PutObjectACL',
+] as const;
+const KINDS: FaultRule['kind'][] = ['http500', 'http503', 'drop', 'slow'];
+const RATES = [0.05, 0.2, 0.5];
+
+/**
+ * AbortMultipartUpload only runs when a multipart copy fails midway, so its cells also fail UploadPartCopy
+ * (not retried away: 50% per attempt) to make aborts happen.
+ */
+function rulesFor(op: string, kind: FaultRule['kind'], rate: number): FaultRule[] {
+  const main: FaultRule = { op, kind, rate, ...(kind === 'slow' ? { delayMs: 25 } : {}) };
+  return op === 'AbortMultipartUpload' ? [main, { op: 'UploadPartCopy', kind: 'http500', rate: 0.5 }] : [main];
+}
+
+interface Totals { cells: number; objects: number; faults: number; failedFirstPass: number; completedOnRerun: number; lost: number; altered: number; orphans: number }
+const totals: Totals = { cells: 0, objects: 0, faults: 0, failedFirstPass: 0, completedOnRerun: 0, lost: 0, altered: 0, orphans: 0 };
+const faultsByOp: Record<string, number> = {};
+
+describe('fault matrix: every object ends encrypted and identical, or reported failed and completed by a re-run', () => {
+  let w: World;
+  let cell = 0;
+  beforeAll(async () => {
+    w = await startWorld({ CONCURRENCY: '1', MULTIPART_CONCURRENCY: '1', RETRY_MAX_ATTEMPTS: '2' }, { seed: SEED });
+  });
+  afterAll(async () => {
+    await w.close();
+    // The figures docs/resilience.md quotes.
+    console.log(`fault matrix totals: ${JSON.stringify(totals)}\nfaults injected by operation: ${JSON.stringify(faultsByOp)}`);
+  });
+
+  test.each(OPS)('%s faults', async (op) => {
+    const problems: string[] = [];
+    let opFaults = 0;
+    for (const kind of KINDS) {
+      for (const rate of RATES) {
+        const name = `${op} ${kind} ${rate * 100}%`;
+        const bucket = `fm-${++cell}`;
+        await w.oss.createBucket(bucket);
+        const client = w.client(bucket);
+        const objs = await putObjects(client, objectSpecs('c'));
+        const before = new Map<string, ObjectSnapshot>();
+        for (const o of objs) before.set(o.key, await takeSnapshot(client, o.key));
+
+        w.oss.requestLog.clear();
+        w.oss.faults.set(rulesFor(op, kind, rate), SEED);
+        const first = [];
+        for (const o of objs) first.push(await w.invoke(bucket, [o]));
+        w.oss.faults.clear();
+        const injected = w.oss.requestLog.entries().filter((e) => e.fault !== undefined);
+        opFaults += injected.length;
+        totals.faults += injected.length;
+        for (const e of injected) faultsByOp[e.op] = (faultsByOp[e.op] ?? 0) + 1;
+
+        // First pass: encrypted, or failed with a code. A skip would leave a plaintext object unreported.
+        const failed = [];
+        for (const [i, o] of objs.entries()) {
+          const r = resultOf(first[i]!, o.key);
+          if (!r) { problems.push(`${name}: no result for ${o.key}`); continue; }
+          if (r.outcome === 'failed') {
+            if (!r.error?.code) problems.push(`${name}: ${o.key} failed without an error code`);
+            failed.push(o);
+          } else if (r.outcome !== 'encrypted') {
+            problems.push(`${name}: ${o.key} first pass ${r.outcome}/${r.reason}`);
+          }
+        }
+        totals.failedFirstPass += failed.length;
+
+        // FC's async retry, faults gone: must complete every failed object (or find it already done).
+        for (const o of failed) {
+          const r = resultOf(await w.invoke(bucket, [o]), o.key);
+          if (r?.outcome === 'failed') problems.push(`${name}: re-run of ${o.key} failed again: ${r.error?.code}`);
+          else totals.completedOnRerun++;
+        }
+
+        for (const o of objs) {
+          let after: ObjectSnapshot;
+          try {
+            after = await takeSnapshot(client, o.key);
+          } catch (err) {
+            totals.lost++;
+            problems.push(`${name}: ${o.key} lost (${(err as Error).message})`);
+            continue;
+          }
+          if (after.sse?.algorithm !== 'AES256') problems.push(`${name}: ${o.key} not encrypted after the re-run`);
+          const diff = diffSnapshots(before.get(o.key)!, after);
+          if (diff.length) {
+            totals.altered++;
+            problems.push(`${name}: ${o.key} altered: ${diff.join('; ')}`);
+          }
+        }
+        const orphans = w.oss.inspect.multipartUploads(bucket);
+        if (orphans.length) {
+          totals.orphans += orphans.length;
+          problems.push(`${name}: orphaned multipart uploads ${JSON.stringify(orphans)}`);
+        }
+        totals.cells++;
+        totals.objects += objs.length;
+      }
+    }
+    expect(problems).toEqual([]);
+    // The cells really injected faults into this operation (not a matrix of no-ops).
+    expect(opFaults).toBeGreaterThan(0);
+    expect(faultsByOp[op] ?? 0).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The edge of the matrix: the operation fails every time (100%), so retries are exhausted for sure. Each object that
+ * uses the operation must be reported failed with the injected error's code, be left as it was or fully encrypted
+ * (never half-done), and a re-run without the fault must complete it with nothing altered.
+ */
+describe('fault matrix edge: an operation that always fails', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ CONCURRENCY: '1', MULTIPART_CONCURRENCY: '1', RETRY_MAX_ATTEMPTS: '2' }, { seed: SEED });
+  });
+  afterAll(() => w.close());
+
+  test.each(OPS.filter((op) => op !== 'AbortMultipartUpload'))('%s at 100%% (http500): reported failed, then completed by a re-run', async (op) => {
+    const bucket = `edge-${op.toLowerCase()}`;
+    await w.oss.createBucket(bucket);
+    const client = w.client(bucket);
+    const objs = await putObjects(client, objectSpecs('e'));
+    const before = new Map<string, ObjectSnapshot>();
+    for (const o of objs) before.set(o.key, await takeSnapshot(client, o.key));
+
+    w.oss.requestLog.clear();
+    w.oss.faults.set([{ op, kind: 'http500', rate: 1 }], SEED);
+    const first = [];
+    for (const o of objs) first.push(resultOf(await w.invoke(bucket, [o]), o.key)!);
+    w.oss.faults.clear();
+    const usedBy = new Set(w.oss.requestLog.entries().filter((e) => e.op === op).map((e) => e.key));
+    expect(usedBy.size).toBeGreaterThan(0);
+    const aclAfterComplete = op === 'PutObjectACL';
+    for (const r of first) {
+      if (!usedBy.has(r.key)) expect(r.outcome).toBe('encrypted');
+      // PutObjectACL runs after Complete: the object is already rewritten, so the error names the ACL to restore.
+      else if (aclAfterComplete) {
+        const acl = before.get(r.key)!.acl;
+        expect(r).toMatchObject({ outcome: 'failed', error: { code: 'ACL_NOT_RESTORED' } });
+        expect(r.error!.message).toContain(`set-acl oss://${bucket}/${r.key} ${acl}`);
+      } else expect(r).toMatchObject({ outcome: 'failed', error: { code: 'OSS_InternalError' } });
+    }
+
+    for (const r of first.filter((x) => x.outcome === 'failed')) {
+      const again = resultOf(await w.invoke(bucket, [objs.find((o) => o.key === r.key)!]), r.key)!;
+      expect(again.outcome).not.toBe('failed');
+    }
+    for (const o of objs) {
+      const after = await takeSnapshot(client, o.key);
+      const b = before.get(o.key)!;
+      // The one known limit (docs/resilience.md): a lost ACL is reported, not recoverable by a re-run.
+      const expected = aclAfterComplete && usedBy.has(o.key) ? [`acl: "${b.acl}" → "default"`] : [];
+      expect({ key: o.key, sse: after.sse?.algorithm, diff: diffSnapshots(b, after) }).toEqual({ key: o.key, sse: 'AES256', diff: expected });
+    }
+    expect(w.oss.inspect.multipartUploads(bucket)).toEqual([]);
+  });
+});
