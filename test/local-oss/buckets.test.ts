@@ -83,4 +83,40 @@ describe.each([['V1', false], ['V4', true]])('buckets (%s)', (_n, v4) => {
     expect((await b.list({} as never, {})).objects.map((o) => o.name)).toEqual(['doc']);
     expect(await failure(b.head('doc', { versionId: 'CAEQnotthere' } as never))).toMatchObject({ status: 404 });
   });
+
+  it('gets and puts the bucket ACL and reads the location', async () => {
+    const name = `acl-${suffix}`;
+    await oss.createBucket(name);
+    expect((await c.getBucketACL(name)).acl).toBe('private');
+    await c.putBucketACL(name, 'public-read');
+    expect((await c.getBucketACL(name)).acl).toBe('public-read');
+    expect((await c.getBucketLocation(name)).location).toBe('oss-cn-hangzhou');
+  });
+
+  it('suspended versioning replaces the null version and pages ListObjectVersions with markers', async () => {
+    const name = `susp-${suffix}`;
+    await oss.createBucket(name);
+    const b = ossClient(oss, name, { v4 });
+    await c.putBucketVersioning(name, 'Enabled');
+    for (const body of ['1', '2', '3']) await b.put('k', Buffer.from(body));
+    await c.putBucketVersioning(name, 'Suspended');
+    const n1 = (await b.put('k', Buffer.from('n1'))).res.headers as Headers;
+    const n2 = (await b.put('k', Buffer.from('n2'))).res.headers as Headers;
+    expect([n1['x-oss-version-id'], n2['x-oss-version-id']]).toEqual(['null', 'null']);
+    const seen: string[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const r = await b.getBucketVersions({ 'max-keys': 2, ...(keyMarker ? { keyMarker, versionIdMarker } : {}) }) as unknown as {
+        objects: Array<{ versionId: string }>; nextMarker: string | null; NextVersionIdMarker: string | null; isTruncated: boolean };
+      seen.push(...r.objects.map((o) => o.versionId));
+      if (!r.isTruncated) break;
+      keyMarker = r.nextMarker ?? undefined;
+      versionIdMarker = r.NextVersionIdMarker ?? undefined;
+    }
+    expect(seen).toHaveLength(4);
+    expect(seen[0]).toBe('null');
+    expect(new Set(seen).size).toBe(4);
+    expect((await b.get('k')).content.toString()).toBe('n2');
+  });
 });
