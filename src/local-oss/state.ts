@@ -16,6 +16,8 @@ export function newVersionId(): string {
 
 export class State {
   private readonly index = new Map<string, Map<string, ObjectVersion[]>>();
+  /** Sorted key lists per bucket, rebuilt only after a key appears or disappears (listing must not sort per page). */
+  private readonly sorted = new Map<string, string[]>();
 
   private constructor(
     private readonly bucketStore: RecordStore<BucketRecord>,
@@ -61,13 +63,35 @@ export class State {
     }
     await this.bucketStore.delete(name);
     this.index.delete(name);
+    this.sorted.delete(name);
   }
 
   // ---- objects
   /** Versions of a key, newest first (including delete markers). */
   versions(bucket: string, key: string): ObjectVersion[] { return this.index.get(bucket)?.get(key) ?? []; }
   /** Sorted keys that have at least one version (current or not). */
-  keys(bucket: string): string[] { return [...(this.index.get(bucket)?.keys() ?? [])].sort(compareKeys); }
+  keys(bucket: string): readonly string[] {
+    let list = this.sorted.get(bucket);
+    if (!list) {
+      list = [...(this.index.get(bucket)?.keys() ?? [])].sort(compareKeys);
+      this.sorted.set(bucket, list);
+    }
+    return list;
+  }
+
+  /** Sorted keys under `prefix` that sort after `marker`, lazily (a page of 1000 costs ~1000 steps, not the bucket). */
+  *keysFrom(bucket: string, prefix: string, marker: string): Generator<string> {
+    const list = this.keys(bucket);
+    const start = compareKeys(marker, prefix) >= 0 ? lowerBound(list, marker, false) : lowerBound(list, prefix, true);
+    for (let i = start; i < list.length; i++) {
+      const key = list[i]!;
+      if (!key.startsWith(prefix)) {
+        if (compareKeys(key, prefix) > 0) return;
+        continue;
+      }
+      yield key;
+    }
+  }
 
   /** The current version, or undefined when the key does not exist or its current version is a delete marker. */
   current(bucket: string, key: string): ObjectVersion | undefined {
@@ -126,6 +150,7 @@ export class State {
   private async saveKey(bucket: string, key: string, versions: ObjectVersion[]): Promise<void> {
     const keys = this.index.get(bucket);
     if (!keys) throw new OssError('NoSuchBucket', undefined, { BucketName: bucket });
+    if (versions.length === 0 || !keys.has(key)) this.sorted.delete(bucket);
     if (versions.length === 0) {
       keys.delete(key);
       await this.objectStore.delete(`${bucket}/${key}`);
@@ -161,7 +186,32 @@ export class State {
   }
 }
 
-/** OSS lists keys in UTF-8 byte order; comparing Buffers gives exactly that (JS string order is UTF-16). */
+/**
+ * OSS lists keys in UTF-8 byte order (= code point order). JS `<` compares UTF-16 units, which differs only when a
+ * surrogate (a code point above U+FFFF) meets U+E000–U+FFFF; remapping those two ranges fixes it without allocating.
+ */
 export function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return weight(x) - weight(y);
+  }
+  return a.length - b.length;
+}
+function weight(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit;
+}
+
+/** Index of the first element of sorted `keys` that is > `probe` (≥ `probe` when `inclusive`). */
+export function lowerBound(keys: readonly string[], probe: string, inclusive: boolean): number {
+  let lo = 0; let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareKeys(keys[mid]!, probe);
+    if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1; else hi = mid;
+  }
+  return lo;
 }

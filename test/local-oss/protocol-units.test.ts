@@ -127,6 +127,13 @@ describe('paginate', () => {
   });
   it('orders keys by UTF-8 bytes, not UTF-16 units', () => {
     expect(compareKeys('\uFF61', '\u{1F600}')).toBeLessThan(0);
+    const alphabet = ['a', 'z', '/', '中', '\uE000', '\uFFFF', '\u{1F600}', '\u{10000}', '\u00E9', ' '];
+    const random = mulberry32(5);
+    const word = () => Array.from({ length: 1 + Math.floor(random() * 4) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    for (let i = 0; i < 500; i++) {
+      const a = word(); const b = word();
+      expect([a, b, Math.sign(compareKeys(a, b))]).toEqual([a, b, Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)))]);
+    }
   });
 });
 

@@ -19,7 +19,7 @@ export type PageItem<T> = { kind: 'item'; name: string; item: T } | { kind: 'pre
  * One page over (name, item) pairs sorted by name: items after `marker` under `prefix`, with names containing
  * `delimiter` after the prefix folded into one common prefix each. `next` is the last name returned when truncated.
  */
-export function paginate<T>(entries: Array<[string, T]>, p: PageParams): { items: Array<PageItem<T>>; truncated: boolean; next: string } {
+export function paginate<T>(entries: Iterable<[string, T]>, p: PageParams): { items: Array<PageItem<T>>; truncated: boolean; next: string } {
   const items: Array<PageItem<T>> = [];
   let lastPrefix: string | undefined;
   for (const [name, item] of entries) {
@@ -59,14 +59,13 @@ export function encoder(ctx: OpContext): (s: string) => string {
   return type === 'url' ? (s) => encodeURIComponent(s) : (s) => s;
 }
 
-function currentEntries(ctx: OpContext): Array<[string, ObjectVersion]> {
+/** Current (non-deleted) objects under `prefix` after `marker`, in key order, produced lazily. */
+function* currentEntries(ctx: OpContext, p: PageParams): Generator<[string, ObjectVersion]> {
   const { state } = ctx.svc;
-  const out: Array<[string, ObjectVersion]> = [];
-  for (const key of state.keys(ctx.bucket!)) {
+  for (const key of state.keysFrom(ctx.bucket!, p.prefix, p.marker)) {
     const v = state.current(ctx.bucket!, key);
-    if (v) out.push([key, v]);
+    if (v) yield [key, v];
   }
-  return out;
 }
 
 function contents(ctx: OpContext, v: ObjectVersion, withOwner: boolean, enc: (s: string) => string) {
@@ -83,7 +82,7 @@ export async function listObjects(ctx: OpContext): Promise<OpResult> {
   const bucket = ctx.svc.state.requireBucket(ctx.bucket);
   const enc = encoder(ctx);
   const p: PageParams = { prefix: ctx.query.get('prefix') ?? '', delimiter: ctx.query.get('delimiter') ?? '', marker: ctx.query.get('marker') ?? '', maxKeys: maxKeysParam(ctx) };
-  const page = paginate(currentEntries(ctx), p);
+  const page = paginate(currentEntries(ctx, p), p);
   return {
     status: 200,
     headers: XML,
@@ -114,7 +113,7 @@ export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
   const after = token ? decodeToken(token) : '';
   const marker = compareKeys(after, startAfter) >= 0 ? after : startAfter;
   const p: PageParams = { prefix: ctx.query.get('prefix') ?? '', delimiter: ctx.query.get('delimiter') ?? '', marker, maxKeys: maxKeysParam(ctx) };
-  const page = paginate(currentEntries(ctx), p);
+  const page = paginate(currentEntries(ctx, p), p);
   const fetchOwner = ctx.query.get('fetch-owner') === 'true';
   return {
     status: 200,

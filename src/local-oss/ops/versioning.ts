@@ -45,7 +45,7 @@ export async function listObjectVersions(ctx: OpContext): Promise<OpResult> {
   let truncated = false;
   let nextKey = '';
   let nextVersion = '';
-  outer: for (const key of state.keys(b.name)) {
+  outer: for (const key of state.keysFrom(b.name, prefix, '')) {
     if (!key.startsWith(prefix)) continue;
     if (keyMarker !== '' && compareKeys(key, keyMarker) < 0) continue;
     if (delimiter) {
