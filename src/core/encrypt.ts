@@ -134,6 +134,8 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
         if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
         // If-Match failed: someone overwrote the object after our HEAD; that upload has its own event.
         if (isOss(err, 'PreconditionFailed')) return skip(SKIP_REASONS.REPLACED, { method: 'copy' });
+        // Deleted after our HEAD: nothing to encrypt, and a failure here would only make FC retry into the same 404.
+        if (isOss(err, 'NoSuchKey')) return skip(SKIP_REASONS.GONE, { method: 'copy' });
         // HEAD said restored but the restore expired meanwhile: not a failure to retry forever.
         if (isOss(err, 'InvalidObjectState')) return skip(SKIP_REASONS.ARCHIVE_NOT_RESTORED, { method: 'copy' });
         throw err;
@@ -145,6 +147,7 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
       } catch (err) {
         if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
         if (isOss(err, 'PreconditionFailed')) return skip(SKIP_REASONS.REPLACED, { method: 'multipart' });
+        if (isOss(err, 'NoSuchKey')) return skip(SKIP_REASONS.GONE, { method: 'multipart' });
         if (isOss(err, 'InvalidObjectState')) return skip(SKIP_REASONS.ARCHIVE_NOT_RESTORED, { method: 'multipart' });
         throw err;
       }
