@@ -173,6 +173,9 @@ describe.each([['V1', false], ['V4', true]])('CopyObject (%s)', (_n, v4) => {
     const src = key('fo'); const dest = key('fo');
     await put(src, 'a'); await put(dest, 'b');
     expect(await failure(copy(dest, src, { 'x-oss-forbid-overwrite': 'true' }))).toMatchObject({ status: 409, code: 'FileAlreadyExists' });
+    // In place the destination always exists, so the header always refuses there.
+    expect(await failure(copy(src, src, { 'x-oss-forbid-overwrite': 'true', 'x-oss-server-side-encryption': 'AES256' }))).toMatchObject({ status: 409 });
+    await copy(key('fo-new'), src, { 'x-oss-forbid-overwrite': 'true' });
   });
 
   it('copies keys with spaces, +, % and CJK characters', async () => {

@@ -21,7 +21,7 @@ import {
   parseStorageClass, parseTaggingHeader, pickMeta, quote, requireKey,
 } from './common';
 
-/** Same-bucket copies without a change may exceed this; OSS caps CopyObject at 5 GiB otherwise. */
+/** Copies between buckets are capped at 5 GiB; same-bucket copies without an SSE/class change may exceed it (oss-api.md §0.3). */
 const COPY_MAX_BYTES = 5 * 1024 ** 3;
 
 export interface CopySource { bucket: string; key: string; versionId?: string }
@@ -74,7 +74,8 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
   if (notModified) return { status: 304, headers: { 'x-oss-copy-source-version-id': copySourceVersion } };
 
   const inPlace = src.bucket === dest.name && src.key === destKey;
-  if (!inPlace) checkForbidOverwrite(ctx, destKey);
+  // In place the destination always exists, so x-oss-forbid-overwrite: true always refuses (oss-api.md §1.1).
+  checkForbidOverwrite(ctx, destKey);
   const directive = (ctx.headers['x-oss-metadata-directive'] ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new OssError('InvalidArgument', `x-oss-metadata-directive must be COPY or REPLACE, got "${ctx.headers['x-oss-metadata-directive']}".`, { ArgumentName: 'x-oss-metadata-directive' });
@@ -97,7 +98,9 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
       `CopyObject cannot change the encryption or storage class of an object larger than ${ctx.svc.copyChangeLimitBytes} bytes (this one has ${source.size}); use multipart upload with UploadPartCopy.`,
       { ArgumentName: 'x-oss-copy-source', ArgumentValue: String(source.size) });
   }
-  if (!inPlace && source.size > COPY_MAX_BYTES) throw new OssError('EntityTooLarge', 'CopyObject copies at most 5 GiB; use UploadPartCopy.');
+  if (src.bucket !== dest.name && source.size > COPY_MAX_BYTES) {
+    throw new OssError('EntityTooLarge', 'CopyObject copies at most 5 GiB between buckets; use UploadPartCopy.');
+  }
 
   let blobId = source.blobId;
   let crc64 = source.crc64;
