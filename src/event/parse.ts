@@ -183,7 +183,15 @@ export function assertEventScope(refs: readonly ObjectRef[], scope: { accountId?
   }
 }
 
-/** True for `ObjectCreated:*` names; a missing name (backfill, hand-made refs) counts as created. */
+/**
+ * `ObjectCreated:*` events that create no object: a trigger on `ObjectCreated:*` also receives them, including the
+ * echoes of our own multipart rewrite, and HEADing then could start a second rewrite of the still-plaintext object
+ * (test/resilience/loop-safety.test.ts). The object appears only at CompleteMultipartUpload, which has its own event.
+ */
+export const NON_CREATING_EVENTS = new Set(['ObjectCreated:InitiateMultipartUpload', 'ObjectCreated:UploadPart', 'ObjectCreated:UploadPartCopy']);
+
+/** True for `ObjectCreated:*` names that create an object; a missing name (backfill, hand-made refs) counts as created. */
 export function isObjectCreated(ref: ObjectRef): boolean {
-  return ref.eventName === undefined || ref.eventName.startsWith('ObjectCreated:');
+  if (ref.eventName === undefined) return true;
+  return ref.eventName.startsWith('ObjectCreated:') && !NON_CREATING_EVENTS.has(ref.eventName);
 }
