@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type OSS from 'ali-oss';
 import type { LocalOss } from '../../src/local-oss';
+import { crc64 } from '../../src/local-oss/crc64';
 import { ossClient, startTestOss } from '../helpers/local-oss';
 
 describe.each([
@@ -30,6 +31,8 @@ describe.each([
       'x-oss-storage-class': 'Standard', 'x-oss-meta-owner': 'me', etag: `"${md5}"`,
     });
     expect((head.res.headers as Record<string, string>)['x-oss-request-id']).toMatch(/^[0-9A-F]{24}$/);
+    expect((head.res.headers as Record<string, string>)['x-oss-hash-crc64ecma']).toBe(crc64(body).toString());
+    expect((head.res.headers as Record<string, string>)['content-md5']).toBe(Buffer.from(md5, 'hex').toString('base64'));
     await client.delete(key);
     await expect(client.head(key)).rejects.toMatchObject({ status: 404, code: 'NoSuchKey' });
   });

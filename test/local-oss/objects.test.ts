@@ -3,6 +3,7 @@
  * restore, tagging, ACL, ListObjects v1/v2 pagination, DeleteMultipleObjects, Content-MD5.
  */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type OSS from 'ali-oss';
 import type { LocalOss } from '../../src/local-oss';
 import { ossClient, startTestOss, type OssClient } from '../helpers/local-oss';
@@ -90,6 +91,33 @@ describe.each([['V1', false], ['V4', true]])('objects (%s)', (_n, v4) => {
     expect(await failure(c.getSymlink('target 目标.txt'))).toMatchObject({ status: 400, code: 'NotSymlink' });
     await c.putSymlink('dangling', 'nowhere');
     expect(await failure(c.get('dangling'))).toMatchObject({ status: 404, code: 'SymlinkTargetNotExist' });
+  });
+
+  it('refuses a symlink whose target is itself a symlink with InvalidTargetType', async () => {
+    await c.put('t2', Buffer.from('x'));
+    await c.putSymlink('l1', 't2');
+    await c.putSymlink('l2', 'l1');
+    expect(await failure(c.get('l2'))).toMatchObject({ status: 400, code: 'InvalidTargetType' });
+  });
+
+  it('streams a multi-MiB body in and out (putStream/getStream) unchanged', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    let sent = 0;
+    const hash = createHash('md5');
+    const source = new Readable({
+      read() {
+        if (sent === 8) { this.push(null); return; }
+        const piece = Buffer.from(chunk.map((b) => (b + sent) & 0xff));
+        hash.update(piece);
+        sent++;
+        this.push(piece);
+      },
+    });
+    await c.putStream('stream.bin', source);
+    const out = createHash('md5');
+    let size = 0;
+    for await (const part of (await c.getStream('stream.bin')).stream as AsyncIterable<Buffer>) { out.update(part); size += part.length; }
+    expect([size, out.digest('hex')]).toEqual([8 * 1024 * 1024, hash.digest('hex')]);
   });
 
   it('restores archive objects: refused before, x-oss-restore ongoing, then readable', async () => {
