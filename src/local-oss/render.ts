@@ -37,6 +37,8 @@ export function renderError(err: OssError, t: ErrorTarget): { status: number; he
   const xml = xmlDocument('Error', node);
   const headers: Record<string, string> = { 'content-type': 'application/xml' };
   if (ec) headers['x-oss-ec'] = ec;
+  // AppendObject tells the client where to resume, in a header as well as in the body.
+  if (err.details.NextAppendPosition !== undefined) headers['x-oss-next-append-position'] = err.details.NextAppendPosition;
   if (t.method === 'HEAD') {
     headers['x-oss-err'] = Buffer.from(xml, 'utf8').toString('base64');
     headers['content-length'] = '0';

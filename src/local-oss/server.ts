@@ -176,7 +176,11 @@ function send(res: ServerResponse, req: IncomingMessage, method: string, request
     const stream = body as NodeJS.ReadableStream;
     stream.on('error', (err) => { res.destroy(err); reject(err); });
     res.on('finish', () => resolve());
-    res.on('close', () => resolve());
+    res.on('close', () => {
+      // The client went away mid-body: release the blob reader (an open file in --data-dir mode).
+      if (!res.writableFinished) (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      resolve();
+    });
     stream.pipe(res);
   });
 }

@@ -147,6 +147,13 @@ describe('renderError', () => {
     expect(head.body).toBe('');
     expect(Buffer.from(head.headers['x-oss-err']!, 'base64').toString('utf8')).toBe(get.body);
   });
+
+  it('repeats the next append position in a header', () => {
+    const out = renderError(new OssError('PositionNotEqualToLength', undefined, { NextAppendPosition: '7' }), { requestId: 'R', method: 'POST', region: 'cn-hangzhou' });
+    expect(out.status).toBe(409);
+    expect(out.headers['x-oss-next-append-position']).toBe('7');
+    expect(out.body).toContain('<NextAppendPosition>7</NextAppendPosition>');
+  });
 });
 
 describe('faults', () => {
