@@ -68,6 +68,8 @@ function keyProblem(key: string): string | undefined {
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes > 1023) return `is ${bytes} bytes of UTF-8; OSS object names are at most 1023 bytes`;
   if (key.startsWith('/') || key.startsWith('\\')) return 'starts with "/" or "\\", which OSS object names cannot';
+  // URL parsers drop a whole-path "." / ".." segment whatever its encoding (src/oss/gateway.ts keepDotSegments).
+  if (key === '.' || key === '..') return 'cannot be requested over HTTP (URL parsing removes a "." or ".." path); rename the object';
   // NUL is not documented as legal in an object name and truncates keys in C-based tools and log pipelines. UNCONFIRMED; refused.
   if (key.includes('\0')) return 'contains a NUL character';
   return undefined;

@@ -123,6 +123,23 @@ const requestIdOf = (headers: Record<string, unknown> | undefined): string | und
   return typeof v === 'string' ? v : undefined;
 };
 
+/**
+ * ali-oss escapes a key with encodeURIComponent but keeps '/' (lib/client.js `_escape`), and urllib then
+ * parses the URL with `new URL()`, which removes "." and ".." segments (also as %2E; WHATWG URL "double-dot
+ * path segment"): a request for "a/../b" would go to "b" (signed for "a/../b", so it fails, but it names
+ * the wrong object). OSS keys are opaque, so for keys with such segments every '/' is sent as %2F: the path
+ * is then one segment that URL parsing keeps and OSS decodes back. The V1 signature covers the unescaped
+ * key, so it is unchanged. The keys "." and ".." alone cannot be sent at all; src/event/parse.ts refuses
+ * them. UNCONFIRMED against real OSS (RFC 3986 §2.4: %2F decodes to '/').
+ */
+export const hasDotSegment = (key: string): boolean => key.split('/').some((s) => s === '.' || s === '..');
+
+export function keepDotSegments(c: OSS): void {
+  const target = c as unknown as { _escape(name: string): string };
+  const escape = target._escape.bind(c);
+  target._escape = (name) => (hasDotSegment(name) ? escape(name).replace(/\//g, '%2F') : escape(name));
+}
+
 export function createOssGateway(opts: GatewayOptions): OssGateway {
   const region = opts.region.replace(/^oss-/, '');
   const endpoint = opts.endpoint ?? defaultEndpoint(region);
@@ -149,6 +166,7 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
         // (lib/common/utils/encoder.js, signUtils.js computeSignature). HEAD values are decoded in object-head.ts.
         headerEncoding: 'latin1',
       } as OSS.Options);
+      keepDotSegments(c);
       clients.set(bucket, c);
     }
     return c;
