@@ -57,9 +57,18 @@ describe('notifications', () => {
     await c.put('ev/a', Buffer.from('a'));
     await c.copy('ev/a', 'ev/a', { headers: { 'x-oss-server-side-encryption': 'AES256' } } as unknown as OSS.CopyObjectOptions);
     await c.delete('ev/a');
+    await c.put('ev/b', Buffer.from('b'));
+    await c.deleteMulti(['ev/b']);
     await oss.notifications.idle();
     off();
     expect(names).toEqual(['ObjectCreated:CopyObject', 'ObjectRemoved:DeleteObject']);
+    const all: string[] = [];
+    const off2 = oss.notifications.subscribe('test-bucket', { events: ['oss:ObjectRemoved:*'], prefix: 'ev/' }, async (e) => { all.push((e as OssEvent).events[0]!.eventName); });
+    await c.put('ev/c', Buffer.from('c'));
+    await c.deleteMulti(['ev/c']);
+    await oss.notifications.idle();
+    off2();
+    expect(all).toEqual(['ObjectRemoved:DeleteObjects']);
   });
 
   it('retries a failing callback until it succeeds (at least once)', async () => {

@@ -140,7 +140,7 @@ export async function getObject(ctx: OpContext): Promise<OpResult> {
 }
 
 /** Removes an object (or one version) per the bucket's versioning status. Returns what the response reports. */
-async function deleteOne(ctx: OpContext, key: string, versionId: string | null): Promise<{ deleteMarker: boolean; versionId?: string; existed: boolean }> {
+async function deleteOne(ctx: OpContext, key: string, versionId: string | null, eventName = 'ObjectRemoved:DeleteObject'): Promise<{ deleteMarker: boolean; versionId?: string; existed: boolean }> {
   const { state } = ctx.svc;
   const bucket = state.requireBucket(ctx.bucket);
   const before = state.current(bucket.name, key);
@@ -158,7 +158,7 @@ async function deleteOne(ctx: OpContext, key: string, versionId: string | null):
     });
     result = { deleteMarker: true, versionId: marker.versionId, existed: before !== undefined };
   }
-  if (before && !state.current(bucket.name, key)) emitObjectEvent(ctx, 'ObjectRemoved:DeleteObject', { key, size: 0, etag: before.etag }, -before.size);
+  if (before && !state.current(bucket.name, key)) emitObjectEvent(ctx, eventName, { key, size: 0, etag: before.etag }, -before.size);
   return result;
 }
 
@@ -181,7 +181,7 @@ export async function deleteMultipleObjects(ctx: OpContext): Promise<OpResult> {
   for (const o of objects) {
     const key = child(o, 'Key')?.text ?? '';
     if (key === '') throw new OssError('MalformedXML', 'Every <Object> needs a non-empty <Key>.');
-    const r = await deleteOne({ ...ctx, key }, key, childText(o, 'VersionId') ?? null);
+    const r = await deleteOne({ ...ctx, key }, key, childText(o, 'VersionId') ?? null, 'ObjectRemoved:DeleteObjects');
     deleted.push({ Key: key, VersionId: r.versionId, DeleteMarker: r.deleteMarker ? 'true' : undefined, DeleteMarkerVersionId: r.deleteMarker ? r.versionId : undefined });
   }
   return { status: 200, headers: { 'content-type': 'application/xml' }, body: xmlDocument('DeleteResult', { Deleted: quiet ? [] : deleted }) };
