@@ -43,7 +43,7 @@ describe('loop safety: ObjectCreated:* sees its own echo and stops there', () =>
 
   test('PutObject → one encrypting CopyObject → the CopyObject echo is skipped with one HEAD; two invocations in all', async () => {
     const key = 'loop/small.txt';
-    await client.put(key, Buffer.from('hello'), { headers: { 'Content-Type': 'text/plain', 'x-oss-object-acl': 'public-read' }, meta: { a: '1' } } as OSS.PutObjectOptions);
+    await client.put(key, Buffer.from('hello'), { headers: { 'Content-Type': 'text/plain', 'x-oss-object-acl': 'public-read' }, meta: { a: '1' } } as unknown as OSS.PutObjectOptions);
     await w.oss.notifications.idle();
     expect(invocations.map((i) => [i.eventName, i.summary?.results[0]?.outcome, i.summary?.results[0]?.reason])).toEqual([
       ['ObjectCreated:PutObject', 'encrypted', 'unencrypted'],
