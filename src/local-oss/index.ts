@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { CredentialStore, type StsCredentials } from './auth/credentials';
 import { FaultInjector, type FaultRule } from './faults';
 import { Kms, type KmsKeyState } from './kms';
-import { Notifier, type DeliveryOptions, type NotificationRule, type NotificationTarget } from './notifications';
+import { Notifier, type DeliveryFailure, type DeliveryOptions, type NotificationRule, type NotificationTarget } from './notifications';
 import type { Services } from './operation';
 import { createBucket } from './ops/bucket';
 import { RequestLog, type RequestLogEntry } from './request-log';
@@ -26,6 +26,7 @@ export type { FaultRule } from './faults';
 export type { RequestLogEntry } from './request-log';
 export type { KmsKeyState } from './kms';
 export type { StsCredentials } from './auth/credentials';
+export type { DeliveryFailure, NotificationRule, NotificationTarget, DeliveryOptions } from './notifications';
 export { Kms } from './kms';
 
 export interface LocalOssOptions {
@@ -59,6 +60,8 @@ export interface LocalOss {
      *  retried (exponential backoff, maxAttempts default 3) when the target throws / answers non-2xx. */
     subscribe(bucket: string, rule: NotificationRule, target: NotificationTarget, opts?: DeliveryOptions): () => void;
     idle(): Promise<void>;                   // resolves when every queued delivery (with retries) has settled
+    /** Deliveries that failed every attempt (never silently dropped). */
+    failures(): DeliveryFailure[];
   };
   inspect: {                                 // test-only peeks that bypass HTTP
     storedBytes(bucket: string, key: string, versionId?: string): Promise<Buffer>;   // at-rest bytes
@@ -132,6 +135,7 @@ export async function startLocalOss(opts: LocalOssOptions = {}): Promise<LocalOs
         return notifier.subscribe(bucket, rule, target, dopts);
       },
       idle: () => notifier.idle(),
+      failures: () => notifier.failures.map((f) => ({ ...f })),
     },
     inspect: {
       storedBytes: async (bucket, key, versionId) => {

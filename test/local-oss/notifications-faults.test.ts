@@ -91,6 +91,7 @@ describe('notifications', () => {
     await oss.notifications.idle();
     off();
     expect(calls).toBe(2);
+    expect(oss.notifications.failures().at(-1)).toMatchObject({ eventName: 'ObjectCreated:PutObject', key: 'giveup/x', attempts: 2, error: 'always down' });
   });
 
   it('POSTs to an HTTP endpoint and retries on a non-2xx answer', async () => {
