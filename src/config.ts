@@ -97,6 +97,9 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
 type Env = Record<string, string | undefined>;
 
+/** A value as it appears in a problem: JSON-quoted, so CR/LF or quotes in it cannot forge log lines; long values cut. */
+const quote = (v: string): string => JSON.stringify(v.length > 120 ? v.slice(0, 120) + '…' : v);
+
 class Reader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}
@@ -111,7 +114,7 @@ class Reader {
     if (v === undefined) return fallback;
     const hit = accepted.find((a) => (caseInsensitive ? a.toLowerCase() === v.toLowerCase() : a === v));
     if (hit === undefined) {
-      this.problems.push(`${name}="${v}" is not valid; accepted values: ${accepted.join(' | ')} (default ${fallback}).`);
+      this.problems.push(`${name}=${quote(v)} is not valid; accepted values: ${accepted.join(' | ')} (default ${fallback}).`);
       return fallback;
     }
     return hit;
@@ -122,7 +125,7 @@ class Reader {
     if (v === undefined) return fallback;
     if (/^(true|1|yes)$/i.test(v)) return true;
     if (/^(false|0|no)$/i.test(v)) return false;
-    this.problems.push(`${name}="${v}" is not valid; accepted values: true | false (default ${fallback}).`);
+    this.problems.push(`${name}=${quote(v)} is not valid; accepted values: true | false (default ${fallback}).`);
     return fallback;
   }
 
@@ -131,7 +134,7 @@ class Reader {
     if (v === undefined) return fallback;
     const n = /^\d+$/.test(v) ? Number(v) : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      this.problems.push(`${name}="${v}" is not valid; expected a whole number from ${min} to ${max} (default ${fallback}).`);
+      this.problems.push(`${name}=${quote(v)} is not valid; expected a whole number from ${min} to ${max} (default ${fallback}).`);
       return fallback;
     }
     return n;
@@ -159,7 +162,7 @@ function buildTarget(
   let kmsDataEncryption: 'SM4' | undefined;
   if (dataEnc !== undefined) {
     if (dataEnc.toUpperCase() !== 'SM4') {
-      problems.push(`${where.dataEnc}="${dataEnc}" is not valid; accepted values: SM4 (only with ${where.alg}=KMS), or leave it unset.`);
+      problems.push(`${where.dataEnc}=${quote(dataEnc)} is not valid; accepted values: SM4 (only with ${where.alg}=KMS), or leave it unset.`);
     } else if (algorithm !== 'KMS') {
       problems.push(`${where.dataEnc}=SM4 requires ${where.alg}=KMS (for plain SM4 use ${where.alg}=SM4).`);
     } else {
@@ -203,7 +206,7 @@ function parseRules(problems: string[], raw: string | undefined, fallback: Encry
       problems.push(`${at}.prefix must be a string (use "" to match every key).`);
       return;
     }
-    if (seen.has(o.prefix)) problems.push(`${at}.prefix "${o.prefix}" appears twice; keep one rule per prefix.`);
+    if (seen.has(o.prefix)) problems.push(`${at}.prefix ${quote(o.prefix)} appears twice; keep one rule per prefix.`);
     seen.add(o.prefix);
     if (o.skip !== undefined && typeof o.skip !== 'boolean') problems.push(`${at}.skip must be true or false.`);
     if (o.skip === true) {
@@ -217,7 +220,7 @@ function parseRules(problems: string[], raw: string | undefined, fallback: Encry
     if (o.algorithm !== undefined) {
       const hit = SSE_ALGORITHMS.find((a) => typeof o.algorithm === 'string' && a === o.algorithm.toUpperCase());
       if (!hit) {
-        problems.push(`${at}.algorithm="${String(o.algorithm)}" is not valid; accepted values: ${SSE_ALGORITHMS.join(' | ')}.`);
+        problems.push(`${at}.algorithm=${quote(String(o.algorithm))} is not valid; accepted values: ${SSE_ALGORITHMS.join(' | ')}.`);
         return;
       }
       algorithm = hit;
@@ -248,7 +251,7 @@ function parseEndpoint(problems: string[], raw: string | undefined): string | un
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
     return raw.replace(/\/+$/, '');
   } catch {
-    problems.push(`OSS_ENDPOINT="${raw}" is not valid; expected a URL such as https://oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000.`);
+    problems.push(`OSS_ENDPOINT=${quote(raw)} is not valid; expected a URL such as https://oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000.`);
     return undefined;
   }
 }
