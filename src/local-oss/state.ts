@@ -100,13 +100,17 @@ export class State {
   }
 
   /**
-   * The version a request names (`versionId`) or the current one. Throws NoSuchKey / NoSuchVersion; a delete marker
-   * answers 404 NoSuchKey (405 for HEAD/GET of the marker itself is approximated by 404, see docs/local-oss.md).
+   * The version a request names (`versionId`) or the current one. Throws NoSuchKey / NoSuchVersion. A versionId
+   * naming a delete marker answers 405 MethodNotAllowed for HEAD/GET (`markerIs405`, oss-api.md §2) and 404
+   * NoSuchKey as a copy source (§1.2).
    */
-  resolve(bucket: string, key: string, versionId?: string | null): ObjectVersion {
+  resolve(bucket: string, key: string, versionId?: string | null, opts: { markerIs405?: boolean } = {}): ObjectVersion {
     if (versionId !== undefined && versionId !== null && versionId !== '') {
       const v = this.versions(bucket, key).find((x) => x.versionId === versionId);
       if (!v) throw new OssError('NoSuchVersion', undefined, { Key: key, VersionId: versionId }, '0026-00000006');
+      if (v.deleteMarker && opts.markerIs405) {
+        throw new OssError('MethodNotAllowed', 'The specified version is a delete marker.', { Method: 'GET', ResourceType: 'DeleteMarker', VersionId: versionId });
+      }
       if (v.deleteMarker) throw new OssError('NoSuchKey', undefined, { Key: key }, '0026-00000001');
       return v;
     }

@@ -77,6 +77,8 @@ describe.each([['V1', false], ['V4', true]])('buckets (%s)', (_n, v4) => {
     expect(listed.objects.map((o) => [o.versionId, o.isLatest])).toEqual([[v2['x-oss-version-id'], false], [v1['x-oss-version-id'], false]]);
     const markerId = (del.res.headers as Headers)['x-oss-version-id']!;
     expect(listed.deleteMarker.map((m) => m.versionId)).toEqual([markerId]);
+    expect(await failure(b.get('doc', { versionId: markerId } as never))).toMatchObject({ status: 405, code: 'MethodNotAllowed' });
+    expect(await failure(b.copy('doc-copy', 'doc', { versionId: markerId } as never))).toMatchObject({ status: 404, code: 'NoSuchKey' });
     // Removing the delete marker brings the latest version back.
     await b.delete('doc', { versionId: markerId } as never);
     expect((await b.get('doc')).content.toString()).toBe('two');

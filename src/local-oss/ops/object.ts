@@ -73,7 +73,7 @@ function headHeaders(ctx: OpContext, v: ObjectVersion): { headers: Record<string
 export async function headObject(ctx: OpContext): Promise<OpResult> {
   const key = requireKey(ctx);
   ctx.svc.state.requireBucket(ctx.bucket);
-  const v = ctx.svc.state.resolve(ctx.bucket!, key, ctx.query.get('versionId'));
+  const v = ctx.svc.state.resolve(ctx.bucket!, key, ctx.query.get('versionId'), { markerIs405: true });
   if (checkConditions(ctx.headers, v) === 304) return { status: 304, headers: { etag: quote(v.etag) } };
   return { status: 200, headers: headHeaders(ctx, v).headers };
 }
@@ -117,7 +117,7 @@ export function parseRange(value: string | undefined, size: number): { start: nu
 export async function getObject(ctx: OpContext): Promise<OpResult> {
   const key = requireKey(ctx);
   ctx.svc.state.requireBucket(ctx.bucket);
-  const v = ctx.svc.state.resolve(ctx.bucket!, key, ctx.query.get('versionId'));
+  const v = ctx.svc.state.resolve(ctx.bucket!, key, ctx.query.get('versionId'), { markerIs405: true });
   if (checkConditions(ctx.headers, v) === 304) return { status: 304, headers: { etag: quote(v.etag) } };
   const { headers, content } = headHeaders(ctx, v);
   if (needsRestore(content, ctx.svc.now())) {
