@@ -53,6 +53,7 @@ async function run(entry: EventEntry) {
     await client.put(key, body);
     bodies.set(key, body);
   }
+  const aclBefore = entry.expect.outcome === 'encrypted' && entry.seed?.[0] ? (await client.getACL(entry.seed[0])).acl : undefined;
   oss.requestLog.clear();
   let summary: InvocationSummary | undefined;
   let error: unknown;
@@ -61,7 +62,7 @@ async function run(entry: EventEntry) {
   } catch (err) {
     error = err;
   }
-  return { summary, error, logs, requests: oss.requestLog.entries(), bodies };
+  return { summary, error, logs, requests: oss.requestLog.entries(), bodies, aclBefore };
 }
 
 describe('hostile events: typed error or named skip, never an OSS write', () => {
@@ -75,7 +76,7 @@ describe('hostile events: typed error or named skip, never an OSS write', () => 
   });
 
   it.each(entries.map((e) => [`${e.file}: ${e.name}`, e] as const))('%s', async (_title, entry) => {
-    const { summary, error, logs, requests, bodies } = await run(entry);
+    const { summary, error, logs, requests, bodies, aclBefore } = await run(entry);
     const want = entry.expect;
 
     // Never a crash without a message: anything thrown is one of the function's typed errors.
@@ -138,6 +139,7 @@ describe('hostile events: typed error or named skip, never an OSS write', () => 
     const head = await client.head(eventKey);
     expect((head.res.headers as Record<string, string>)['x-oss-server-side-encryption']).toBe('AES256');
     expect((await client.get(eventKey)).content).toEqual(bodies.get(eventKey));
+    expect((await client.getACL(eventKey)).acl).toBe(aclBefore);
     for (const other of want.untouched ?? []) {
       const h = (await client.head(other)).res.headers as Record<string, string>;
       expect(h['x-oss-server-side-encryption']).toBeUndefined();
