@@ -79,10 +79,18 @@ export function createHandler(opts: CreateHandlerOptions = {}): FcHandler {
         logger.error({ err: { code, message: (err as Error).message } }, code === 'EVENT_INVALID' ? 'invocation failed: malformed event' : 'invocation failed: event refused');
         throw err;
       }
+      let credentials: OssCredentials;
+      try {
+        credentials = credentialsFor(context, env);
+      } catch (err) {
+        // Thrown to FC like a malformed event, but first logged as one line with its code, as every other failure is.
+        logger.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'invocation failed: no credentials');
+        throw err;
+      }
       const oss = createOssGateway({
         region: context.region,
         ...(policy.endpoint ? { endpoint: policy.endpoint } : {}),
-        credentials: credentialsFor(context, env),
+        credentials,
         timeoutMs: policy.timeoutMs,
         retry: policy.retry,
         onRetry: ({ operation, error, attempt, delayMs }) =>
