@@ -246,14 +246,25 @@ function parseRules(problems: string[], raw: string | undefined, fallback: Encry
 
 function parseEndpoint(problems: string[], raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
+  let u: URL;
   try {
-    const u = new URL(raw);
+    u = new URL(raw);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
-    return raw.replace(/\/+$/, '');
   } catch {
     problems.push(`OSS_ENDPOINT=${quote(raw)} is not valid; expected a URL such as https://oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000.`);
     return undefined;
   }
+  // The endpoint is logged (initialize line) and shown in errors: credentials in it would leak, so they are
+  // refused and never echoed. A path, query or fragment would be glued onto every object URL by ali-oss.
+  if (u.username || u.password) {
+    problems.push(`OSS_ENDPOINT must not contain credentials (user:password@); remove them: the function uses its RAM role (${u.protocol}//${u.host}).`);
+    return undefined;
+  }
+  if (u.pathname.replace(/\/+$/, '') !== '' || u.search || u.hash) {
+    problems.push(`OSS_ENDPOINT=${quote(raw)} has a path, query or fragment; give only scheme, host and port, e.g. ${u.protocol}//${u.host}.`);
+    return undefined;
+  }
+  return raw.replace(/\/+$/, '');
 }
 
 /** Reads and validates the environment; throws ConfigError listing every bad variable. */
