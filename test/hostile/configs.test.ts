@@ -33,9 +33,11 @@ describe('hostile configuration: one ConfigError listing every problem', () => {
     expect(err.problems).toHaveLength(entry.problems.length);
     for (const fragment of entry.problems) expect(err.problems.filter((p) => p.includes(fragment))).toHaveLength(1);
     // Each problem says what to do: the accepted values, a range, an example or an alternative.
-    for (const p of err.problems) expect(p).toMatch(/accepted values|expected|e\.g\.|use |requires|only applies|allowed:|keep one|must be|give a|one or the other/);
+    for (const p of err.problems) expect(p).toMatch(/accepted values|expected|e\.g\.|use |requires|only applies|allowed:|keep one|must be|give a|one or the other|remove them/);
     // A value with CR/LF never reaches the message raw (it would forge log lines).
     for (const p of err.problems) expect(p).not.toMatch(/[\r\n]/);
+    // A password given in a variable is never echoed back.
+    expect(err.message).not.toContain('SuperSecretValue123');
   });
 
   it('the many-bad-vars entry lists all nine problems in a single error', () => {
