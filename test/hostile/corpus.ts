@@ -30,6 +30,8 @@ export interface EventEntry {
   env?: Record<string, string>;
   /** Keys uploaded (unencrypted) before the event is handled. */
   seed?: string[];
+  /** Context overrides; `accountId: null` drops it (local runs, fc3 `s local`, have none). */
+  context?: { accountId?: string | null; region?: string };
   /** Exact OSS request counts per operation; default none at all for errors and rule/name skips. */
   requests?: Record<string, number>;
 }

@@ -38,7 +38,10 @@ beforeAll(async () => {
 });
 afterAll(() => oss.close());
 
-const context = (): FcContext => ({ requestId: `hostile-${Date.now()}`, region: oss.region, accountId: oss.accountId, credentials: oss.issueStsCredentials() });
+function context(entry: EventEntry): FcContext {
+  const accountId = entry.context?.accountId === null ? undefined : (entry.context?.accountId ?? oss.accountId);
+  return { requestId: `hostile-${Date.now()}`, region: entry.context?.region ?? oss.region, ...(accountId ? { accountId } : {}), credentials: oss.issueStsCredentials() };
+}
 
 async function run(entry: EventEntry) {
   const logs = captureLogs();
@@ -58,7 +61,7 @@ async function run(entry: EventEntry) {
   let summary: InvocationSummary | undefined;
   let error: unknown;
   try {
-    summary = await handler.handler(payloadOf(entry), context());
+    summary = await handler.handler(payloadOf(entry), context(entry));
   } catch (err) {
     error = err;
   }
