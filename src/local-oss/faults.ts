@@ -5,7 +5,9 @@
 export interface FaultRule {
   op: string /* e.g. 'CopyObject', 'HeadObject', or '*' */;
   rate: number /* 0..1 */;
-  kind: 'http500' | 'http503' | 'drop' /* destroy the socket without a response */ | 'slow';
+  kind: 'http500' | 'http503' | 'drop' /* destroy the socket without a response */ | 'slow'
+    /** carry the operation out, then destroy the socket instead of answering: a response lost on the network */
+    | 'drop-after';
   delayMs?: number;
 }
 
@@ -29,7 +31,7 @@ export class FaultInjector {
   set(rules: FaultRule[], seed = 1): void {
     for (const r of rules) {
       if (!(r.rate >= 0 && r.rate <= 1)) throw new RangeError(`fault rate must be within 0..1, got ${r.rate} for op "${r.op}"`);
-      if (!['http500', 'http503', 'drop', 'slow'].includes(r.kind)) throw new RangeError(`unknown fault kind "${r.kind}"; use http500, http503, drop or slow`);
+      if (!['http500', 'http503', 'drop', 'slow', 'drop-after'].includes(r.kind)) throw new RangeError(`unknown fault kind "${r.kind}"; use http500, http503, drop, slow or drop-after`);
     }
     this.rules = rules.map((r) => ({ ...r }));
     this.random = mulberry32(seed);

@@ -1,7 +1,7 @@
 /** Every request the local OSS answered, in order, with per-operation counts (for tests and benchmarks). */
 export interface RequestLogEntry {
   time: number; requestId: string; op: string; method: string; bucket?: string; key?: string;
-  status: number; code?: string; fault?: 'http500' | 'http503' | 'drop' | 'slow'; accessKeyId?: string;
+  status: number; code?: string; fault?: 'http500' | 'http503' | 'drop' | 'slow' | 'drop-after'; accessKeyId?: string;
 }
 
 export class RequestLog {

@@ -131,7 +131,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       }
       if (rule.kind === 'http500') throw new OssError('InternalError', 'Injected fault (http500).');
       if (rule.kind === 'http503') throw new OssError('ServiceUnavailable', 'Injected fault (http503).');
-      await sleep(rule.delayMs ?? 1000);
+      if (rule.kind === 'slow') await sleep(rule.delayMs ?? 1000);
     }
     principal = authenticate({ method, rawPath, query, headers, bucket, key }, deps.creds, new Date(svc.now()), deps.maxSkewMs);
     if ('error' in r) throw r.error;
@@ -141,10 +141,23 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       readBody: (limit = 5 * 1024 * 1024) => readBody(req, limit),
     };
     const result = await r.handler(ctx);
+    if (fault === 'drop-after') {
+      // The operation took effect; the client never hears of it (drain the body so nothing is left half-read).
+      finish(result.status);
+      const body = result.body;
+      if (body && typeof body !== 'string' && !Buffer.isBuffer(body)) (body as NodeJS.ReadableStream).resume();
+      req.socket.destroy();
+      return;
+    }
     await send(res, req, method, requestId, result);
     finish(result.status);
   } catch (raw) {
     const err = toOssError(raw);
+    if (fault === 'drop-after') {
+      finish(err.status, err.code);
+      req.socket.destroy();
+      return;
+    }
     const out = renderError(err, { requestId, method, bucket, region: svc.region });
     if (!res.headersSent) {
       await send(res, req, method, requestId, out);
