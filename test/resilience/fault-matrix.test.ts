@@ -1,5 +1,6 @@
 /**
- * Fault matrix (issue #7): for every OSS operation the function uses (names as the local OSS request log has them) × {http500, http503, drop, slow} × {5%, 20%, 50%},
+ * Fault matrix (issue #7): for every OSS operation the function uses (names as the local OSS request log has them)
+ * × {http500, http503, drop, slow, drop-after (OSS acts, the answer is lost)} × {5%, 20%, 50%},
  * injected by the local OSS from a fixed seed. Per cell every object must either end encrypted with content,
  * standard headers, x-oss-meta-*, storage class, tags and ACL identical to before, or be reported failed with an
  * error code, and then a re-run (FC's async retry) completes it. No object lost or altered, no multipart upload
@@ -18,7 +19,7 @@ const OPS = [
   'HeadObject', 'GetObjectACL', 'GetObjectTagging', 'CopyObject',
   'InitiateMultipartUpload', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'PutObjectACL',
 ] as const;
-const KINDS: FaultRule['kind'][] = ['http500', 'http503', 'drop', 'slow'];
+const KINDS: FaultRule['kind'][] = ['http500', 'http503', 'drop', 'slow', 'drop-after'];
 const RATES = [0.05, 0.2, 0.5];
 
 /**
@@ -136,7 +137,9 @@ describe('fault matrix: every object ends encrypted and identical, or reported f
     let opFaults = 0;
     for (const kind of KINDS) {
       for (const rate of RATES) {
-        opFaults += await runCell(w, `fm-${++cell}`, `${op} ${kind} ${rate * 100}%`, rulesFor(op, kind, rate), problems);
+        // A lost Initiate answer leaves an empty upload the function never learned of (docs/resilience.md, known limits).
+        const allowEmptyGhostUploads = op === 'InitiateMultipartUpload' && kind === 'drop-after';
+        opFaults += await runCell(w, `fm-${++cell}`, `${op} ${kind} ${rate * 100}%`, rulesFor(op, kind, rate), problems, { allowEmptyGhostUploads });
       }
     }
     expect(problems).toEqual([]);
@@ -220,6 +223,45 @@ describe('fault matrix edge: an operation that always fails', () => {
       // The one known limit (docs/resilience.md): a lost ACL is reported, not recoverable by a re-run.
       const expected = aclAfterComplete && usedBy.has(o.key) ? [`acl: "${b.acl}" → "default"`] : [];
       expect({ key: o.key, sse: after.sse?.algorithm, diff: diffSnapshots(b, after) }).toEqual({ key: o.key, sse: 'AES256', diff: expected });
+    }
+    expect(w.oss.inspect.multipartUploads(bucket)).toEqual([]);
+  });
+});
+
+/**
+ * CompleteMultipartUpload carried out by OSS while every response to it is lost (`drop-after`: the local OSS acts,
+ * then closes the connection instead of answering): the function cannot see the
+ * success, and its Abort finds the upload gone. Only our own Complete can have consumed our upload id, so the
+ * object is finished: its ACL must still be put back and the object reported encrypted (a re-run could not:
+ * the new multipart ETag makes the event look `replaced`).
+ */
+describe('fault matrix edge: CompleteMultipartUpload done but its responses lost', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ CONCURRENCY: '1', MULTIPART_CONCURRENCY: '1', RETRY_MAX_ATTEMPTS: '2' }, { seed: SEED });
+  });
+  afterAll(() => w.close());
+
+  test('the object ends encrypted with its ACL, tags and metadata; no upload left', async () => {
+    const bucket = 'lost-complete';
+    await w.oss.createBucket(bucket);
+    const client = w.client(bucket);
+    const objs = await putObjects(client, objectSpecs('lc').filter((s) => s.key.includes('big')));
+    const before = new Map<string, ObjectSnapshot>();
+    for (const o of objs) before.set(o.key, await takeSnapshot(client, o.key));
+    w.oss.requestLog.clear();
+    w.oss.faults.set([{ op: 'CompleteMultipartUpload', kind: 'drop-after', rate: 1 }], SEED);
+    const results = [];
+    for (const o of objs) results.push(resultOf(await w.invoke(bucket, [o]), o.key)!);
+    // The first Complete took effect (200), the retry found the upload gone (404), neither answer arrived.
+    expect(w.oss.requestLog.entries().filter((e) => e.op === 'CompleteMultipartUpload').map((e) => [e.status, e.fault])).toEqual(
+      objs.flatMap(() => [[200, 'drop-after'], [404, 'drop-after']]),
+    );
+    w.oss.faults.clear();
+    for (const r of results) expect({ outcome: r.outcome, method: r.method, error: r.error }).toEqual({ outcome: "encrypted", method: "multipart", error: undefined });
+    for (const o of objs) {
+      const after = await takeSnapshot(client, o.key);
+      expect({ key: o.key, sse: after.sse?.algorithm, diff: diffSnapshots(before.get(o.key)!, after) }).toEqual({ key: o.key, sse: 'AES256', diff: [] });
     }
     expect(w.oss.inspect.multipartUploads(bucket)).toEqual([]);
   });
