@@ -5,6 +5,7 @@
  * encryption byte for byte on both the single-copy and the multipart path, and never turn into other headers.
  */
 import { ossEvent, snapshot, startHarness, upload, type Harness } from '../function/harness';
+import { keepDotSegments } from '../../src/oss/gateway';
 
 const TAGS = { 'a&b': 'c=d+e%f', 'key with space': 'value/with/slash', 'ü-tag': '值' };
 const HEADERS = {
@@ -37,6 +38,7 @@ describe('hostile object metadata and tags survive encryption unchanged', () => 
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ MULTIPART_THRESHOLD_BYTES: '204800', MULTIPART_PART_BYTES: '102400' });
+    keepDotSegments(h.client); // to seed "a/../b" keys (see src/oss/gateway.ts)
   });
   afterAll(() => h.close());
 
@@ -46,5 +48,16 @@ describe('hostile object metadata and tags survive encryption unchanged', () => 
 
   it('multipart copy (tags re-sent in x-oss-tagging)', async () => {
     expect((await encryptAndCompare(h, 'state/big.bin', 300 * 1024)).method).toBe('multipart');
+  });
+
+  it('multipart copy of a key with ".." segments: every multipart request addresses that key, the look-alike is untouched', async () => {
+    const lookAlike = await upload(h.client, 'state/huge.bin', Buffer.from('look-alike'));
+    const before = await snapshot(h.client, lookAlike.key);
+    h.oss.requestLog.clear();
+    expect((await encryptAndCompare(h, 'state/x/../huge.bin', 300 * 1024)).method).toBe('multipart');
+    const touched = new Set(h.oss.requestLog.entries().filter((e) => e.method !== 'GET' && e.method !== 'HEAD').map((e) => e.key));
+    expect([...touched]).toEqual(['state/x/../huge.bin']);
+    expect(await snapshot(h.client, lookAlike.key)).toEqual(before);
+    expect(h.oss.inspect.multipartUploads('test-bucket')).toEqual([]);
   });
 });
