@@ -3,6 +3,7 @@
  * during a multipart copy. The window is opened deterministically with the local OSS's `slow` fault on the next
  * operation (rate 1): the test waits until the request log shows the step before it, then races the object.
  * The newest upload must survive intact and end encrypted by its own event; a deleted object stays deleted.
+ * The holds (1 s / 0.8 s) are far longer than the racing request needs, so a loaded CI machine does not close the window.
  */
 import { randomBytes } from 'node:crypto';
 import type OSS from 'ali-oss';
@@ -58,7 +59,7 @@ describe('races', () => {
     const key = 'race/overwrite.txt';
     const [old] = await putObjects(client, [{ key, body: Buffer.from('old bytes'), headers: { 'Content-Type': 'text/plain' }, meta: { v: '1' } }]);
     w.oss.requestLog.clear();
-    w.oss.faults.set([{ op: 'CopyObject', kind: 'slow', rate: 1, delayMs: 300 }]);
+    w.oss.faults.set([{ op: 'CopyObject', kind: 'slow', rate: 1, delayMs: 1000 }]);
     const pending = w.invoke(bucket, [old!]);
     await logged(w, 'HeadObject', key);
     const [fresh] = await putObjects(client, [{ key, body: Buffer.from('NEW bytes, newer upload'), headers: { 'Content-Type': 'text/csv', 'x-oss-tagging': 'gen=2' }, meta: { v: '2' } }]);
@@ -78,7 +79,7 @@ describe('races', () => {
     const key = 'race/deleted.txt';
     const [obj] = await putObjects(client, [{ key, body: Buffer.from('short-lived'), headers: { 'Content-Type': 'text/plain' } }]);
     w.oss.requestLog.clear();
-    w.oss.faults.set([{ op: 'CopyObject', kind: 'slow', rate: 1, delayMs: 300 }]);
+    w.oss.faults.set([{ op: 'CopyObject', kind: 'slow', rate: 1, delayMs: 1000 }]);
     const pending = w.invoke(bucket, [obj!]);
     await logged(w, 'HeadObject', key);
     await client.delete(key);
@@ -91,7 +92,7 @@ describe('races', () => {
     const key = 'race/big-deleted.bin';
     const [obj] = await putObjects(client, [{ key, body: randomBytes(THRESHOLD + PART), headers: { 'Content-Type': 'video/mp4' } }]);
     w.oss.requestLog.clear();
-    w.oss.faults.set([{ op: 'UploadPartCopy', kind: 'slow', rate: 1, delayMs: 150 }]);
+    w.oss.faults.set([{ op: 'UploadPartCopy', kind: 'slow', rate: 1, delayMs: 800 }]);
     const pending = w.invoke(bucket, [obj!]);
     await logged(w, 'UploadPartCopy', key, 1);
     await client.delete(key);
@@ -104,7 +105,7 @@ describe('races', () => {
     const key = 'race/big-overwrite.bin';
     const [old] = await putObjects(client, [{ key, body: randomBytes(THRESHOLD + 2 * PART), headers: { 'Content-Type': 'video/mp4', 'x-oss-tagging': 'gen=1' } }]);
     w.oss.requestLog.clear();
-    w.oss.faults.set([{ op: 'UploadPartCopy', kind: 'slow', rate: 1, delayMs: 150 }]);
+    w.oss.faults.set([{ op: 'UploadPartCopy', kind: 'slow', rate: 1, delayMs: 800 }]);
     const pending = w.invoke(bucket, [old!]);
     await logged(w, 'UploadPartCopy', key, 1);
     const newBody = randomBytes(THRESHOLD + PART);
