@@ -97,7 +97,8 @@ export function createHandler(opts: CreateHandlerOptions = {}): FcHandler {
           logger.warn({ operation, code: error.ossCode, status: error.status, ossRequestId: error.requestId, attempt, delayMs }, `retrying ${operation}`),
       });
       const summary = await processObjects(refs, { oss, policy, logger, requestId: context.requestId });
-      const { results, ...counts } = summary;
+      // requestId is already on the child logger's bindings; logging it again would duplicate the JSON key.
+      const { results, requestId: _requestId, ...counts } = summary;
       logger.info({ ...counts, durationMs: Math.round(performance.now() - started) }, 'invocation summary');
       if (summary.failed > 0) throw new InvocationFailedError(summary);
       return summary;

@@ -31,6 +31,15 @@ export function translateOssError(operation: string, err: unknown): OssOperation
   const retryable =
     status >= 500 || status === 429 || status === -1 || status === -2 || RETRYABLE_OSS_CODES.has(ossCode) || /Timeout/i.test(name);
   const requestId = typeof e.requestId === 'string' && e.requestId !== '' ? e.requestId : undefined;
-  const message = typeof e.message === 'string' ? e.message.split('\n')[0]! : 'unknown error';
+  const message = typeof e.message === 'string' ? firstLine(e.message) : 'unknown error';
   return new OssOperationError(operation, ossCode, status, requestId, retryable, message);
+}
+
+/**
+ * The message's first line without urllib's trailing socket diagnostics: network errors read
+ * "connect ECONNREFUSED …, HEAD http://… -1 (connected: false, keepalive socket: false, agent status: {…})",
+ * several hundred characters of agent counters that bury the cause in every log line.
+ */
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ -?\d* ?\(connected: (?:true|false),.*$/, '');
 }

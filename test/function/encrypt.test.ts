@@ -168,6 +168,10 @@ describe('handler encrypts new objects in place, losing nothing', () => {
     const summary = lines.find((l) => l.msg === 'invocation summary');
     expect(summary).toMatchObject({ total: 2, encrypted: 1, skipped: 1, failed: 0 });
     const raw = h.logs.raw();
+    // Every line is valid JSON with each key once (JSON.parse would hide a duplicated "requestId").
+    for (const line of raw.split('\n').filter((l) => l.includes('"req-logs-1"'))) {
+      expect(line.match(/"requestId":/g)).toHaveLength(1);
+    }
     expect(raw).not.toContain(ctx.credentials!.accessKeySecret);
     expect(raw).not.toContain(ctx.credentials!.securityToken!);
     expect(objectLines(h.logs).length).toBeGreaterThan(2);

@@ -31,4 +31,14 @@ describe('translateOssError', () => {
     expect(translateOssError('HeadObject', Object.assign(new Error('x'), { name: 'UnknownError', status: 502 })).ossCode).toBe('HTTP502');
     expect(translateOssError('HeadObject', Object.assign(new Error('x'), { name: 'ResponseTimeoutError' })).ossCode).toBe('ResponseTimeoutError');
   });
+
+  it('drops urllib socket diagnostics from network error messages, keeping the cause and the URL', () => {
+    const err = Object.assign(new Error(
+      'connect ECONNREFUSED 127.0.0.1:1, HEAD http://127.0.0.1:1/a.txt -1 (connected: false, keepalive socket: false, agent status: {"createSocketCount":2,"sockets":{"127.0.0.1:1:":1}}, socketHandledRequests: 1, socketHandledResponses: 0)\nheaders: {}',
+    ), { name: 'RequestError', status: -1 });
+    const translated = translateOssError('HeadObject', err);
+    expect(translated.message).toContain('connect ECONNREFUSED 127.0.0.1:1, HEAD http://127.0.0.1:1/a.txt');
+    expect(translated.message).not.toMatch(/agent status|socketHandled|headers:/);
+    expect(translated.retryable).toBe(true);
+  });
 });
