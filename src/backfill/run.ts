@@ -272,7 +272,7 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummar
         async (item) => {
           tracker.started(item.ordinal, item.key);
           const result = await encryptObject(
-            { bucket: opts.bucket, key: item.key, ...(item.size !== undefined ? { size: item.size } : {}) },
+            { bucket: opts.bucket, key: item.key, keyIsExact: true, ...(item.size !== undefined ? { size: item.size } : {}) },
             { oss, policy, logger: opts.logger },
           );
           if (result.outcome !== 'failed') limiter.onSuccess();

@@ -96,7 +96,7 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
     } catch (err) {
       if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
       if (!isOss(err, 'NoSuchKey')) throw err;
-      const decoded = decodedKeyCandidate(key);
+      const decoded = ref.keyIsExact ? undefined : decodedKeyCandidate(key);
       if (decoded === undefined) return skip(SKIP_REASONS.GONE);
       try {
         headRes = await oss.head(ref.bucket, decoded);

@@ -20,6 +20,11 @@ export interface ObjectRef {
   /** The account in `oss.bucket.arn` (`acs:oss:<region>:<account>:<bucket>`), when present. */
   accountId?: string;
   versionId?: string;
+  /**
+   * The key is exactly the object's name (from a listing or an inventory, not from an event), so a 404 means
+   * gone: no second HEAD with a URL-decoded form, which could name a different object.
+   */
+  keyIsExact?: boolean;
 }
 
 /**
