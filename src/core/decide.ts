@@ -28,6 +28,8 @@ export const SKIP_REASONS = {
   NOT_OBJECT_CREATED: 'not-object-created',
   /** DRY_RUN=true: the object would have been encrypted. */
   DRY_RUN: 'dry-run',
+  /** The same record (bucket, key, version, ETag) appeared earlier in this invocation: answered by that one. */
+  DUPLICATE_RECORD: 'duplicate-record',
 } as const;
 export type SkipReason = (typeof SKIP_REASONS)[keyof typeof SKIP_REASONS];
 
