@@ -59,13 +59,19 @@ function refuseSseOnPart(ctx: OpContext): void {
   }
 }
 
-export async function uploadPart(ctx: OpContext): Promise<OpResult> {
+/** What UploadPart and UploadPartCopy check first: the bucket, the upload, the part number, no SSE header. */
+function openPart(ctx: OpContext) {
   const key = requireKey(ctx);
-  const { state, blobs } = ctx.svc;
-  state.requireBucket(ctx.bucket);
-  const upload = state.upload(ctx.bucket!, key, ctx.query.get('uploadId'));
+  ctx.svc.state.requireBucket(ctx.bucket);
+  const upload = ctx.svc.state.upload(ctx.bucket!, key, ctx.query.get('uploadId'));
   const n = partNumber(ctx);
   refuseSseOnPart(ctx);
+  return { key, upload, n };
+}
+
+export async function uploadPart(ctx: OpContext): Promise<OpResult> {
+  const { blobs } = ctx.svc;
+  const { key, upload, n } = openPart(ctx);
   const blob = await blobs.put(ctx.req, upload.sse);
   await checkContentMd5(ctx, blob);
   await recordPart(ctx, key, n, { blobId: blob.id, size: blob.size, etag: blob.md5Hex.toUpperCase(), lastModified: ctx.svc.now() });
@@ -104,12 +110,8 @@ function copyRange(value: string | undefined, size: number): { start: number; en
 }
 
 export async function uploadPartCopy(ctx: OpContext): Promise<OpResult> {
-  const key = requireKey(ctx);
   const { state, blobs } = ctx.svc;
-  state.requireBucket(ctx.bucket);
-  const upload = state.upload(ctx.bucket!, key, ctx.query.get('uploadId'));
-  const n = partNumber(ctx);
-  refuseSseOnPart(ctx);
+  const { key, upload, n } = openPart(ctx);
   const { src, version, notModified } = resolveCopySource(ctx, 'UploadPartCopy');
   const srcVersioned = state.requireBucket(src.bucket).versioning !== 'Off' || src.versionId !== undefined;
   const sourceVersionHeader = { 'x-oss-copy-source-version-id': srcVersioned ? version.versionId : undefined };
