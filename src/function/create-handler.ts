@@ -76,7 +76,7 @@ export function createHandler(opts: CreateHandlerOptions = {}): FcHandler {
         assertEventScope(refs, { region: context.region, ...(context.accountId ? { accountId: context.accountId } : {}) });
       } catch (err) {
         const code = (err as { code?: string }).code;
-        logger.error({ err: { code, message: (err as Error).message } }, code === 'EVENT_INVALID' ? 'invocation failed: malformed event' : 'invocation failed: event refused');
+        logger.error({ error: { code, message: (err as Error).message } }, code === 'EVENT_INVALID' ? 'invocation failed: malformed event' : 'invocation failed: event refused');
         throw err;
       }
       let credentials: OssCredentials;
@@ -84,7 +84,7 @@ export function createHandler(opts: CreateHandlerOptions = {}): FcHandler {
         credentials = credentialsFor(context, env);
       } catch (err) {
         // Thrown to FC like a malformed event, but first logged as one line with its code, as every other failure is.
-        logger.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'invocation failed: no credentials');
+        logger.error({ error: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'invocation failed: no credentials');
         throw err;
       }
       const oss = createOssGateway({

@@ -30,7 +30,7 @@ describe('hostile or broken invocation contexts', () => {
     expect((err as Error).message).toMatch(/Attach a RAM role to the function/);
     expect(h.oss.requestLog.entries()).toEqual([]);
     const lines = h.logs.lines().slice(before);
-    expect(lines).toEqual([expect.objectContaining({ level: 'error', requestId: 'ctx-1', err: expect.objectContaining({ code: 'CREDENTIALS_MISSING' }) })]);
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', requestId: 'ctx-1', error: expect.objectContaining({ code: 'CREDENTIALS_MISSING' }) })]);
   });
 
   it.each([

@@ -99,7 +99,7 @@ describe('hostile events: typed error or named skip, never an OSS write', () => 
       expect(err.message).toMatch(HINTS[want.code]!);
       // Refused before any request, and said so in the log with its code.
       expect(requests).toEqual([]);
-      expect(logs.lines().at(-1)).toMatchObject({ level: 'error', err: { code: want.code } });
+      expect(logs.lines().at(-1)).toMatchObject({ level: 'error', error: { code: want.code } });
       return;
     }
 
