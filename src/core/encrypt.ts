@@ -119,9 +119,16 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
 
     let acl: string | undefined;
     if (policy.preserveAcl) {
-      const a = await oss.getAcl(ref.bucket, key);
-      track(a);
-      acl = a.acl;
+      try {
+        const a = await oss.getAcl(ref.bucket, key);
+        track(a);
+        acl = a.acl;
+      } catch (err) {
+        if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
+        // Deleted between HEAD and the ACL read: gone, exactly as if the copy had found it missing.
+        if (isOss(err, 'NoSuchKey')) return skip(SKIP_REASONS.GONE, { method: decision.method });
+        throw err;
+      }
     }
 
     let responseHeaders: Record<string, string>;

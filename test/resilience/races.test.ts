@@ -88,6 +88,20 @@ describe('races', () => {
     expect(await snapshotIfExists(client, key)).toBeUndefined();
   });
 
+  test('delete between HEAD and the ACL read: a named skip, not a failure FC would retry into the same 404', async () => {
+    const key = 'race/deleted-before-acl.txt';
+    const [obj] = await putObjects(client, [{ key, body: Buffer.from('short-lived'), headers: { 'Content-Type': 'text/plain' } }]);
+    w.oss.requestLog.clear();
+    w.oss.faults.set([{ op: 'GetObjectACL', kind: 'slow', rate: 1, delayMs: 1000 }]);
+    const pending = w.invoke(bucket, [obj!]);
+    await logged(w, 'HeadObject', key);
+    await client.delete(key);
+    const r = resultOf(await pending, key)!;
+    expect(r).toMatchObject({ outcome: 'skipped', reason: 'gone' });
+    expect(w.oss.requestLog.entries().filter((e) => e.key === key).map((e) => e.op)).not.toContain('CopyObject');
+    expect(await snapshotIfExists(client, key)).toBeUndefined();
+  });
+
   test('delete during a multipart copy: parts find no source, the upload is aborted, the object stays deleted', async () => {
     const key = 'race/big-deleted.bin';
     const [obj] = await putObjects(client, [{ key, body: randomBytes(THRESHOLD + PART), headers: { 'Content-Type': 'video/mp4' } }]);
