@@ -157,13 +157,13 @@ describe('fault matrix: every object ends encrypted and identical, or reported f
 describe('fault matrix: responses lost after OSS acted (slow beyond the client timeout)', () => {
   let w: World;
   beforeAll(async () => {
-    w = await startWorld({ CONCURRENCY: '1', MULTIPART_CONCURRENCY: '1', OSS_TIMEOUT_MS: '150' }, { seed: SEED });
+    w = await startWorld({ CONCURRENCY: '1', MULTIPART_CONCURRENCY: '1', OSS_TIMEOUT_MS: '300' }, { seed: SEED });
   });
   afterAll(() => w.close());
 
   test.each(OPS)('%s responses lost at 20%%', async (op) => {
     const problems: string[] = [];
-    const rules: FaultRule[] = [{ op, kind: 'slow', rate: 0.2, delayMs: 300 }];
+    const rules: FaultRule[] = [{ op, kind: 'slow', rate: 0.2, delayMs: 600 }];
     if (op === 'AbortMultipartUpload') rules.push({ op: 'UploadPartCopy', kind: 'http500', rate: 0.5 });
     let injected = 0;
     const allowEmptyGhostUploads = op === 'InitiateMultipartUpload';
