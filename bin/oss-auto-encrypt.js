@@ -1,12 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the compiled CLI when built (npm run build), else the TypeScript source through tsx.
+// The CLI runs from the TypeScript source through tsx's CommonJS hook, so `npx oss-auto-encrypt` works right
+// after `npm ci` and never runs a stale build. (The deployed function is the separate bundle in dist/fc.)
 const path = require('node:path');
-const fs = require('node:fs');
-const built = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
-if (fs.existsSync(built)) {
-  require(built).main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
-} else {
-  require('tsx/cjs');
-  require(path.join(__dirname, '..', 'src', 'cli', 'main.ts')).main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
-}
+require('tsx/cjs');
+require(path.join(__dirname, '..', 'src', 'cli', 'main.ts'))
+  .main(process.argv.slice(2))
+  .then((code) => { process.exitCode = code; }, (err) => { process.stderr.write(`${err && err.stack ? err.stack : err}\n`); process.exitCode = 1; });

@@ -99,7 +99,7 @@ export const command: Command = {
       if (err instanceof UsageError) { process.stderr.write(`local-oss: ${err.message}\n`); return 2; }
       throw err;
     }
-    const { startLocalOss } = await import('../local-oss');
+    const { startLocalOss } = require('../local-oss') as typeof import('../local-oss'); // require: see main.ts
     const oss = await startLocalOss({
       host: opts.host, port: opts.port, region: opts.region, buckets: opts.buckets, dataDir: opts.dataDir,
       kms: { enabled: !opts.kmsDisabled, keys: opts.kmsKeys }, latencyMs: opts.latencyMs, seed: opts.seed,

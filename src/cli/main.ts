@@ -1,13 +1,16 @@
 import type { Command } from './command';
 
-/** Subcommands are loaded lazily so that `replay` does not pay for `invoke`'s SDK, and so on. */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  replay: { summary: 'run the handler on sample events (embedded local OSS by default)', load: async () => (await import('./replay')).command },
-  start: { summary: 'local OSS + trigger: uploads get encrypted as they arrive', load: async () => (await import('./start')).command },
-  invoke: { summary: 'send events to the deployed function with @alicloud/fc2', load: async () => (await import('./invoke')).command },
-  backfill: { summary: 'encrypt objects that existed before the function', load: async () => (await import('./backfill')).command },
-  policy: { summary: 'print the least-privilege RAM policy for the configured SSE policy', load: async () => (await import('./policy')).command },
-  'local-oss': { summary: 'serve the local OSS emulator', load: async () => (await import('./local-oss')).command },
+/**
+ * Subcommands are loaded lazily so that `replay` does not pay for `invoke`'s SDK, and so on. With require(), not
+ * import(): under tsx's CommonJS hook (bin/) import() goes to Node's ESM loader, which cannot resolve `./replay`.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
+  replay: { summary: 'run the handler on sample events (embedded local OSS by default)', load: () => (require('./replay') as typeof import('./replay')).command },
+  start: { summary: 'local OSS + trigger: uploads get encrypted as they arrive', load: () => (require('./start') as typeof import('./start')).command },
+  invoke: { summary: 'send events to the deployed function with @alicloud/fc2', load: () => (require('./invoke') as typeof import('./invoke')).command },
+  backfill: { summary: 'encrypt objects that existed before the function', load: () => (require('./backfill') as typeof import('./backfill')).command },
+  policy: { summary: 'print the least-privilege RAM policy for the configured SSE policy', load: () => (require('./policy') as typeof import('./policy')).command },
+  'local-oss': { summary: 'serve the local OSS emulator', load: () => (require('./local-oss') as typeof import('./local-oss')).command },
 };
 
 function usage(): string {
@@ -26,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`oss-auto-encrypt: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
-  const command = await entry.load();
+  const command = entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help.trimEnd() + '\n');
     return 0;

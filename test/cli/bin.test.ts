@@ -1,0 +1,30 @@
+/**
+ * The installed entry point, as `npx oss-auto-encrypt …` runs it after `npm ci` (no build): a real child process.
+ * Every subcommand must load (each is required lazily) and print its help.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const BIN = join(__dirname, '..', '..', 'bin', 'oss-auto-encrypt.js');
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+describe('bin/oss-auto-encrypt.js', () => {
+  it('lists the commands with --help', () => {
+    const r = run(['--help']);
+    expect(r.status).toBe(0);
+    for (const name of ['replay', 'start', 'invoke', 'backfill', 'policy', 'local-oss']) expect(r.stdout).toContain(name);
+  });
+
+  it.each(['replay', 'start', 'invoke', 'backfill', 'policy', 'local-oss'])('loads %s and prints its help', (name) => {
+    const r = run([name, '--help']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`oss-auto-encrypt ${name}`));
+  });
+
+  it('refuses an unknown command with exit 2 and the usage', () => {
+    const r = run(['encrypt-everything']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown command "encrypt-everything"');
+  });
+});
