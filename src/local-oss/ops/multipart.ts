@@ -59,11 +59,16 @@ function refuseSseOnPart(ctx: OpContext): void {
   }
 }
 
-/** What UploadPart and UploadPartCopy check first: the bucket, the upload, the part number, no SSE header. */
-function openPart(ctx: OpContext) {
+/** The key, bucket and `?uploadId=` upload an operation on one multipart upload names (NoSuchBucket/NoSuchUpload otherwise). */
+function openUpload(ctx: OpContext) {
   const key = requireKey(ctx);
   ctx.svc.state.requireBucket(ctx.bucket);
-  const upload = ctx.svc.state.upload(ctx.bucket!, key, ctx.query.get('uploadId'));
+  return { key, upload: ctx.svc.state.upload(ctx.bucket!, key, ctx.query.get('uploadId')) };
+}
+
+/** What UploadPart and UploadPartCopy check first: the upload, the part number, no SSE header. */
+function openPart(ctx: OpContext) {
+  const { key, upload } = openUpload(ctx);
   const n = partNumber(ctx);
   refuseSseOnPart(ctx);
   return { key, upload, n };
@@ -191,9 +196,7 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
 }
 
 export async function abortMultipartUpload(ctx: OpContext): Promise<OpResult> {
-  const key = requireKey(ctx);
-  ctx.svc.state.requireBucket(ctx.bucket);
-  const upload = ctx.svc.state.upload(ctx.bucket!, key, ctx.query.get('uploadId'));
+  const { upload } = openUpload(ctx);
   await ctx.svc.state.deleteUpload(upload);
   return { status: 204 };
 }
@@ -207,9 +210,7 @@ function intParam(ctx: OpContext, name: string, def: number, max: number): numbe
 }
 
 export async function listParts(ctx: OpContext): Promise<OpResult> {
-  const key = requireKey(ctx);
-  ctx.svc.state.requireBucket(ctx.bucket);
-  const upload = ctx.svc.state.upload(ctx.bucket!, key, ctx.query.get('uploadId'));
+  const { upload } = openUpload(ctx);
   const maxParts = intParam(ctx, 'max-parts', 1000, 1000);
   const marker = intParam(ctx, 'part-number-marker', 0, MAX_PARTS);
   const all = Object.entries(upload.parts).map(([n, p]) => ({ n: Number(n), ...p })).filter((p) => p.n > marker).sort((a, b) => a.n - b.n);
