@@ -8,7 +8,7 @@ import { isObjectCreated, type ObjectRef } from '../event/parse';
 import type { Logger } from '../log';
 import type { HeadResponse, OssGateway } from '../oss/gateway';
 import { sseFromHeaders, type ObjectHead } from '../oss/object-head';
-import { SKIP_REASONS, copyHeaders, decide, describeSse, sseSatisfies, targetFor, type Decision } from './decide';
+import { SKIP_REASONS, copyHeaders, decide, describeSse, sseSatisfies, targetFor, type Decision, type SkipReason } from './decide';
 import { multipartEncrypt } from './multipart';
 
 export interface ObjectResult {
@@ -54,6 +54,20 @@ export function decodedKeyCandidate(key: string): string | undefined {
 }
 
 const isOss = (err: unknown, code: string): err is OssOperationError => err instanceof OssOperationError && err.ossCode === code;
+
+/**
+ * Errors that, once the object was HEADed, mean the object changed under us rather than a failure: retrying (FC's
+ * async retry) would only meet the same answer.
+ */
+function skipAfterHead(err: unknown): SkipReason | undefined {
+  // If-Match failed: overwritten after our HEAD; that upload has its own event.
+  if (isOss(err, 'PreconditionFailed')) return SKIP_REASONS.REPLACED;
+  // Deleted after our HEAD (before the ACL read, the copy or a part copy): nothing to encrypt, nothing resurrected.
+  if (isOss(err, 'NoSuchKey')) return SKIP_REASONS.GONE;
+  // HEAD said restored but the restore expired meanwhile.
+  if (isOss(err, 'InvalidObjectState')) return SKIP_REASONS.ARCHIVE_NOT_RESTORED;
+  return undefined;
+}
 
 export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<ObjectResult> {
   const started = performance.now();
@@ -117,47 +131,26 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
     }
     if (policy.dryRun) return skip(SKIP_REASONS.DRY_RUN, { ...sseFields, method: decision.method, dryRun: true });
 
-    let acl: string | undefined;
-    if (policy.preserveAcl) {
-      try {
+    let responseHeaders: Record<string, string>;
+    try {
+      let acl: string | undefined;
+      if (policy.preserveAcl) {
         const a = await oss.getAcl(ref.bucket, key);
         track(a);
         acl = a.acl;
-      } catch (err) {
-        if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
-        // Deleted between HEAD and the ACL read: gone, exactly as if the copy had found it missing.
-        if (isOss(err, 'NoSuchKey')) return skip(SKIP_REASONS.GONE, { method: decision.method });
-        throw err;
       }
-    }
-
-    let responseHeaders: Record<string, string>;
-    if (decision.method === 'copy') {
-      try {
+      if (decision.method === 'copy') {
         const c = await oss.copyInPlace(ref.bucket, key, copyHeaders(head, target, acl));
         track(c);
         responseHeaders = c.headers;
-      } catch (err) {
-        if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
-        // If-Match failed: someone overwrote the object after our HEAD; that upload has its own event.
-        if (isOss(err, 'PreconditionFailed')) return skip(SKIP_REASONS.REPLACED, { method: 'copy' });
-        // Deleted after our HEAD: nothing to encrypt, and a failure here would only make FC retry into the same 404.
-        if (isOss(err, 'NoSuchKey')) return skip(SKIP_REASONS.GONE, { method: 'copy' });
-        // HEAD said restored but the restore expired meanwhile: not a failure to retry forever.
-        if (isOss(err, 'InvalidObjectState')) return skip(SKIP_REASONS.ARCHIVE_NOT_RESTORED, { method: 'copy' });
-        throw err;
+      } else {
+        responseHeaders = (await multipartEncrypt(ref.bucket, key, head, target, acl, { ...deps, requestIds })).completeHeaders;
       }
-    } else {
-      try {
-        const m = await multipartEncrypt(ref.bucket, key, head, target, acl, { ...deps, requestIds });
-        responseHeaders = m.completeHeaders;
-      } catch (err) {
-        if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
-        if (isOss(err, 'PreconditionFailed')) return skip(SKIP_REASONS.REPLACED, { method: 'multipart' });
-        if (isOss(err, 'NoSuchKey')) return skip(SKIP_REASONS.GONE, { method: 'multipart' });
-        if (isOss(err, 'InvalidObjectState')) return skip(SKIP_REASONS.ARCHIVE_NOT_RESTORED, { method: 'multipart' });
-        throw err;
-      }
+    } catch (err) {
+      const reason = skipAfterHead(err);
+      if (!reason) throw err;
+      if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
+      return skip(reason, { method: decision.method });
     }
 
     // Confirm from the response; one more HEAD only when the response does not say.
