@@ -173,7 +173,11 @@ function send(res: ServerResponse, req: IncomingMessage, method: string, request
   res.setHeader('x-oss-request-id', requestId);
   res.setHeader('date', new Date().toUTCString());
   res.setHeader('server', 'AliyunOSS');
-  for (const [k, v] of Object.entries(result.headers ?? {})) if (v !== undefined) res.setHeader(k, String(v));
+  // Content-Disposition before Content-Length, and headers before the body: Node re-reads a Content-Disposition
+  // value as UTF-8 once it knows a content length (_http_outgoing.js processHeader, nodejs/node#46528), which turns
+  // stored bytes that are not UTF-8 into U+FFFD. OSS returns them as stored.
+  const entries = Object.entries(result.headers ?? {}).sort(([a], [b]) => Number(b === 'content-disposition') - Number(a === 'content-disposition'));
+  for (const [k, v] of entries) if (v !== undefined) res.setHeader(k, String(v));
   const body = result.body;
   // Whatever the operation did not read (an error before the upload was consumed) must be drained, or a
   // keep-alive client would hang writing into a socket nobody reads.
@@ -181,6 +185,7 @@ function send(res: ServerResponse, req: IncomingMessage, method: string, request
   if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
     const buf = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
     if (method !== 'HEAD' || !res.hasHeader('content-length')) res.setHeader('content-length', buf.length);
+    res.writeHead(result.status);
     drain();
     return new Promise((resolve) => res.end(method === 'HEAD' ? undefined : buf, () => resolve()));
   }

@@ -4,6 +4,7 @@
  */
 import type { OssGateway } from '../oss/gateway';
 import { OssOperationError } from '../errors';
+import { decodeHeaderValue } from '../oss/object-head';
 
 export interface StatView {
   exists: boolean;
@@ -39,7 +40,7 @@ export async function statObject(oss: OssGateway, bucket: string, key: string): 
     etag: head.etag.replace(/^"|"$/g, ''),
     objectType: head.objectType,
     storageClass: head.storageClass,
-    userMeta: head.userMeta,
+    userMeta: Object.fromEntries(Object.entries(head.userMeta).map(([k, v]) => [k, decodeHeaderValue(v)])),
   };
   if (head.standard['content-type']) view.contentType = head.standard['content-type'];
   if (head.standard['cache-control']) view.cacheControl = head.standard['cache-control'];

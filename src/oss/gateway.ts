@@ -140,6 +140,26 @@ export function keepDotSegments(c: OSS): void {
   target._escape = (name) => (hasDotSegment(name) ? escape(name).replace(/\//g, '%2F') : escape(name));
 }
 
+/**
+ * ali-oss in latin1 mode UTF-8-encodes every header value before it signs and sends it
+ * (lib/common/utils/createRequest.js → encoder.js), so on its own it cannot send bytes that are not UTF-8.
+ * The gateway's header values are byte strings (object-head.ts `ByteString`, one char per byte as HEAD returned
+ * them): this undoes that encoding just before signing, so the request carries, and the V1 signature covers, exactly
+ * those bytes (Node writes header strings as latin1, one byte per char). ASCII values are unchanged by both steps.
+ * test/oss/ali-oss-contract.test.ts fails with a clear message if ali-oss changes the internals this relies on.
+ */
+export function sendByteStrings(c: OSS): void {
+  type Sign = (method: string, resource: string, subres: unknown, headers: Record<string, unknown>, encoding?: string) => string;
+  const target = c as unknown as { authorization: Sign };
+  const sign = target.authorization.bind(c);
+  target.authorization = (method, resource, subres, headers, encoding) => {
+    for (const [k, v] of Object.entries(headers)) {
+      if (typeof v === 'string' && /[\u0080-\u00ff]/.test(v)) headers[k] = Buffer.from(v, 'latin1').toString('utf8');
+    }
+    return sign(method, resource, subres, headers, encoding);
+  };
+}
+
 export function createOssGateway(opts: GatewayOptions): OssGateway {
   const region = opts.region.replace(/^oss-/, '');
   const endpoint = opts.endpoint ?? defaultEndpoint(region);
@@ -160,13 +180,13 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
         ...(opts.credentials.securityToken ? { stsToken: opts.credentials.securityToken, refreshSTSTokenInterval: 36 * 3600 * 1000 } : {}),
         timeout,
         secure: endpoint.startsWith('https:'),
-        // Header values are sent as UTF-8 bytes and signed over those same bytes, as OSS verifies them
-        // (ali-sdk/ali-oss#842 added this mode; aliyun-oss-java-sdk#456 shows OSS rejecting mis-encoded
-        // meta). The default ('utf-8') signs other bytes than it sends for non-ASCII metadata
-        // (lib/common/utils/encoder.js, signUtils.js computeSignature). HEAD values are decoded in object-head.ts.
+        // Signs header values as the bytes it sends (ali-sdk/ali-oss#842 added this mode; the default 'utf-8' signs
+        // other bytes than it sends for non-ASCII metadata: lib/common/utils/encoder.js, signUtils.js
+        // computeSignature). sendByteStrings below makes those bytes exactly the ones HEAD returned.
         headerEncoding: 'latin1',
       } as OSS.Options);
       keepDotSegments(c);
+      sendByteStrings(c);
       clients.set(bucket, c);
     }
     return c;

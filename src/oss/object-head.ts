@@ -23,9 +23,12 @@ export interface ObjectHead {
   etag: string;
   size: number;
   lastModified?: string;
-  /** The standard metadata headers present on the object (lower-case names). */
+  /**
+   * The standard metadata headers present on the object (lower-case names), present-but-empty ones included.
+   * Values are byte strings (one char per byte, as Node reads headers): see {@link ByteString}.
+   */
   standard: Partial<Record<(typeof STANDARD_METADATA_HEADERS)[number], string>>;
-  /** Full `x-oss-meta-*` header names → values. */
+  /** Full `x-oss-meta-*` header names → values, as byte strings (see {@link ByteString}). */
   userMeta: Record<string, string>;
   sse?: ObjectSse;
   /** `Normal`, `Multipart`, `Appendable`, `Symlink`. */
@@ -40,10 +43,15 @@ export interface ObjectHead {
 }
 
 /**
- * Node hands header bytes over as latin1 characters; OSS metadata is UTF-8 (e.g. `x-oss-meta-name: 张三`).
- * Decode when the bytes are valid UTF-8 so values round-trip through the gateway (which re-encodes them)
- * and read correctly in logs; otherwise keep them as they came.
+ * A header value exactly as its bytes arrived: Node's HTTP parser hands each byte over as one latin1 char
+ * (U+0000–U+00FF). Metadata is re-sent in this form, never decoded, because OSS stores whatever bytes a
+ * client sent: UTF-8 (`张三`), latin1 (`caf\xe9` from ali-oss's default mode or Python's http.client) or GBK
+ * from a browser form. Decoding would rewrite the non-UTF-8 ones (issue #10: `63 61 66 e9` came back as
+ * `63 61 66 c3 a9`). The gateway sends these chars as the same bytes (src/oss/gateway.ts `sendByteStrings`).
  */
+export type ByteString = string;
+
+/** For display only (logs, replay): the UTF-8 text when the bytes are valid UTF-8, else the bytes as they came. */
 export function decodeHeaderValue(v: string): string {
   if (!/[\u0080-\u00ff]/.test(v) || /[^\u0000-\u00ff]/.test(v)) return v;
   const bytes = Buffer.from(v, 'latin1');
@@ -57,15 +65,22 @@ const str = (h: Record<string, unknown>, name: string): string | undefined => {
   return typeof v === 'string' && v !== '' ? decodeHeaderValue(v) : undefined;
 };
 
+/** The raw byte string of a header that is present, even when empty (`Cache-Control: ` is metadata too). */
+const raw = (h: Record<string, unknown>, name: string): ByteString | undefined => {
+  const v = h[name];
+  if (Array.isArray(v)) return v.map(String).join(', ');
+  return typeof v === 'string' ? v : undefined;
+};
+
 export function parseObjectHead(headers: Record<string, unknown>): ObjectHead {
   const standard: ObjectHead['standard'] = {};
   for (const name of STANDARD_METADATA_HEADERS) {
-    const v = str(headers, name);
+    const v = raw(headers, name);
     if (v !== undefined) standard[name] = v;
   }
   const userMeta: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase().startsWith('x-oss-meta-') && typeof v === 'string') userMeta[k.toLowerCase()] = decodeHeaderValue(v);
+    if (k.toLowerCase().startsWith('x-oss-meta-') && typeof v === 'string') userMeta[k.toLowerCase()] = v;
   }
   const algorithm = str(headers, 'x-oss-server-side-encryption');
   const kmsKeyId = str(headers, 'x-oss-server-side-encryption-key-id');

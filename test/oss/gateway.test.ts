@@ -75,12 +75,13 @@ describe('defaults and header parsing', () => {
     expect(createOssGateway({ region: 'cn-shanghai', credentials: { accessKeyId: 'a', accessKeySecret: 'b' } }).endpoint).toBe('https://oss-cn-shanghai-internal.aliyuncs.com');
   });
 
-  it('decodes UTF-8 header bytes (as Node presents them, latin1) and leaves others alone', () => {
+  it('decodes UTF-8 header bytes for display only; HEAD keeps metadata as the bytes that came (issue #10)', () => {
     const latin1 = Buffer.from('张三', 'utf8').toString('latin1');
     expect(decodeHeaderValue(latin1)).toBe('张三');
     expect(decodeHeaderValue('plain ascii')).toBe('plain ascii');
     expect(decodeHeaderValue('caf\u00e9')).toBe('caf\u00e9'); // a lone latin1 byte is not valid UTF-8
-    expect(parseObjectHead({ etag: '"E"', 'x-oss-meta-name': latin1 }).userMeta).toEqual({ 'x-oss-meta-name': '张三' });
+    expect(parseObjectHead({ etag: '"E"', 'x-oss-meta-name': latin1 }).userMeta).toEqual({ 'x-oss-meta-name': latin1 });
+    expect(parseObjectHead({ etag: '"E"', 'cache-control': '', 'content-disposition': 'caf\u00e9' }).standard).toEqual({ 'cache-control': '', 'content-disposition': 'caf\u00e9' });
   });
 
   it('parses HEAD facts with defaults', () => {
