@@ -121,3 +121,38 @@ describe.each([['V1', false], ['V4', true]])('multipart (%s)', (_n, v4) => {
     expect(await failure(c.abortMultipartUpload('list/a', 'NOPE'))).toMatchObject({ status: 404, code: 'NoSuchUpload' });
   });
 });
+
+describe('CompleteMultipartUpload and x-oss-object-acl (oss-evidence.md §14)', () => {
+  let oss: LocalOss;
+  let c: OssClient;
+  beforeAll(async () => { oss = await startTestOss({ multipartMinPartBytes: MIN }); c = ossClient(oss, 'test-bucket'); });
+  afterAll(() => oss.close());
+
+  const upload = async (key: string, initHeaders: Headers = {}) => {
+    const init = await c.initMultipartUpload(key, { headers: initHeaders } as never);
+    const part = await c.uploadPart(key, init.uploadId, 1, Buffer.from('abc'), 0, 3);
+    return { uploadId: init.uploadId, parts: [{ number: 1, etag: part.etag }] };
+  };
+
+  it('applies the ACL sent on Complete', async () => {
+    const { uploadId, parts } = await upload('acl/on-complete');
+    await c.completeMultipartUpload('acl/on-complete', uploadId, parts, { headers: { 'x-oss-object-acl': 'private' } } as never);
+    expect((await c.getACL('acl/on-complete')).acl).toBe('private');
+  });
+
+  it('lets the ACL on Complete win over the one from Initiate, and keeps Initiate\'s when Complete sends none', async () => {
+    const a = await upload('acl/both', { 'x-oss-object-acl': 'public-read' });
+    await c.completeMultipartUpload('acl/both', a.uploadId, a.parts, { headers: { 'x-oss-object-acl': 'private' } } as never);
+    expect((await c.getACL('acl/both')).acl).toBe('private');
+    const b = await upload('acl/initiate-only', { 'x-oss-object-acl': 'public-read' });
+    await c.completeMultipartUpload('acl/initiate-only', b.uploadId, b.parts);
+    expect((await c.getACL('acl/initiate-only')).acl).toBe('public-read');
+  });
+
+  it('refuses an invalid ACL on Complete and leaves the upload open', async () => {
+    const { uploadId, parts } = await upload('acl/bad');
+    const err = await failure(c.completeMultipartUpload('acl/bad', uploadId, parts, { headers: { 'x-oss-object-acl': 'secret' } } as never));
+    expect(err).toMatchObject({ status: 400, code: 'InvalidArgument' });
+    expect(oss.inspect.multipartUploads('test-bucket').some((u) => u.uploadId === uploadId)).toBe(true);
+  });
+});

@@ -142,6 +142,9 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
   const { state, blobs } = ctx.svc;
   const bucket = state.requireBucket(ctx.bucket);
   const upload = state.upload(bucket.name, key, ctx.query.get('uploadId'));
+  // x-oss-object-acl on Complete sets the object's ACL (official SDK integration tests, oss-evidence.md §14);
+  // without it the ACL given at Initiate (if any) applies.
+  const acl = parseAcl(ctx.headers, upload.acl);
   const body = await ctx.readBody();
   let listed: Array<{ n: number; etag: string }>;
   if ((ctx.headers['x-oss-complete-all'] ?? '').toLowerCase() === 'yes') {
@@ -181,7 +184,7 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
   const previous = state.current(bucket.name, key);
   const stored = await state.write(bucket.name, {
     key, deleteMarker: false, blobId: blob.id, size: blob.size, etag, crc64: blob.crc64, lastModified: ctx.svc.now(),
-    sse: upload.sse, objectType: 'Multipart', storageClass: upload.storageClass, acl: upload.acl, tags: upload.tags, ...upload.meta,
+    sse: upload.sse, objectType: 'Multipart', storageClass: upload.storageClass, acl, tags: upload.tags, ...upload.meta,
   });
   await state.deleteUpload(upload);
   emitObjectEvent(ctx, 'ObjectCreated:CompleteMultipartUpload', stored, stored.size - (previous?.size ?? 0));
