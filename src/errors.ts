@@ -92,9 +92,13 @@ export class AclNotRestoredError extends AutoEncryptError {
 const OSS_HINTS: Record<string, string> = {
   AccessDenied: 'grant the function role oss:GetObject, oss:PutObject, oss:GetObjectAcl, oss:PutObjectAcl and oss:GetObjectTagging on this bucket',
   KmsServiceNotEnabled: 'activate KMS in this region or use SSE_ALGORITHM=AES256',
-  KmsKeyNotFound: 'check SSE_KMS_KEY_ID (or the rule kmsKeyId) names an existing key in this region',
-  KmsKeyDisabled: 'enable the KMS key or point SSE_KMS_KEY_ID at an enabled key',
-  KmsKeyPendingDeletion: 'cancel the key deletion or point SSE_KMS_KEY_ID at another key',
+  // KMS codes as OSS documents them ([DOC21] troubleshooting "HTTP 403/404/409 status code", oss-evidence.md §17).
+  KmsUbsmsInvalidBid: 'activate KMS in this region or use SSE_ALGORITHM=AES256',
+  KeyNotFound: 'check SSE_KMS_KEY_ID (or the rule kmsKeyId) names an existing key in this region',
+  AliasNotFound: 'the KMS alias in SSE_KMS_KEY_ID (or the rule kmsKeyId) does not exist in this region; create it or give the key id',
+  KeyDisabled: 'enable the KMS key or point SSE_KMS_KEY_ID at an enabled key',
+  KeyPendingDeletion: 'cancel the key deletion or point SSE_KMS_KEY_ID at another key',
+  KeyPendingImport: 'import the key material of this BYOK key first, or point SSE_KMS_KEY_ID at another key',
   InvalidObjectState: 'restore the archived object first',
   InvalidEncryptionAlgorithmError: 'use SSE_ALGORITHM=AES256, KMS or SM4',
   InvalidAccessKeyId: 'the STS credentials are wrong or expired; check the function role',

@@ -36,7 +36,7 @@ export interface LocalOssOptions {
   accessKeyId?: string; accessKeySecret?: string; // random when absent
   buckets?: string[];                        // created at start
   dataDir?: string;                          // persistence; memory when absent
-  kms?: { enabled?: boolean; keys?: Array<{ id: string; state?: KmsKeyState }> };
+  kms?: { enabled?: boolean; keys?: Array<{ id: string; state?: KmsKeyState; aliases?: string[] }> };
   latencyMs?: number; faults?: FaultRule[]; seed?: number;   // seeded PRNG for faults
   copyChangeLimitBytes?: number;             // default 1 GiB: CopyObject that changes SSE/storage class above it → 400 InvalidArgument
   multipartMinPartBytes?: number;            // default 100 KiB (checked at Complete)

@@ -11,14 +11,15 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { OssError } from './errors';
 
-export type KmsKeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
+export type KmsKeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport';
 
 export interface KmsOptions {
   region: string;
   accountId: string;
   /** false = "KMS not activated": every KMS request answers 403 KmsServiceNotEnabled. Default true. */
   enabled?: boolean;
-  keys?: Array<{ id: string; state?: KmsKeyState }>;
+  /** `aliases`: names like `alias/my-key` that resolve to this key (KMS CreateAlias). */
+  keys?: Array<{ id: string; state?: KmsKeyState; aliases?: string[] }>;
   /** Root of all key material (>= 16 bytes). Random when absent; the disk blob store replaces it with a persisted one. */
   masterSecret?: Buffer;
 }
@@ -39,13 +40,19 @@ const WRAP_VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-const STATES: readonly KmsKeyState[] = ['Enabled', 'Disabled', 'PendingDeletion'];
+const STATES: readonly KmsKeyState[] = ['Enabled', 'Disabled', 'PendingDeletion', 'PendingImport'];
+
+/** The alias KMS gives the OSS-managed default key in every region. */
+export const DEFAULT_KEY_ALIAS = 'alias/acs/oss';
+/** `acs:kms:<region>:<account>:key/<id>` or `…:alias/<name>` (KMS ARN forms, as RAM policies and OSS accept them). */
+const ARN = /^acs:kms:([^:]*):([^:]*):(key\/.+|alias\/.+)$/;
 
 export class Kms {
   enabled: boolean;
   readonly region: string;
   readonly accountId: string;
   private readonly keys = new Map<string, KmsKeyState>();
+  private readonly aliases = new Map<string, string>();
   private masterSecret: Buffer;
   private readonly defaultId: string;
 
@@ -56,7 +63,10 @@ export class Kms {
     this.masterSecret = opts.masterSecret ?? randomBytes(32);
     if (this.masterSecret.length < 16) throw new RangeError('Kms masterSecret must be at least 16 bytes');
     this.defaultId = deriveDefaultKeyId(opts.region, opts.accountId);
-    for (const k of opts.keys ?? []) this.addKey(k.id, k.state);
+    for (const k of opts.keys ?? []) {
+      this.addKey(k.id, k.state);
+      for (const a of k.aliases ?? []) this.addAlias(a, k.id);
+    }
   }
 
   /** Replaces the root of all key material. Only before anything was wrapped (the blob store calls it at open). */
@@ -75,6 +85,18 @@ export class Kms {
     assertState(state);
     if (!this.keys.has(id)) throw new RangeError(`unknown KMS key id "${id}"; register it with addKey first`);
     this.keys.set(id, state);
+  }
+
+  /** Points `alias/<name>` at a registered key (KMS CreateAlias/UpdateAlias). */
+  addAlias(alias: string, keyId: string): void {
+    if (!/^alias\/[\w/-]+$/.test(alias)) throw new RangeError(`KMS alias must look like "alias/<name>" (letters, digits, _ - /), got "${alias}"`);
+    if (alias === DEFAULT_KEY_ALIAS) throw new RangeError(`${DEFAULT_KEY_ALIAS} is reserved for the OSS default managed key`);
+    if (!this.keys.has(keyId)) throw new RangeError(`unknown KMS key id "${keyId}"; register it with addKey before giving it an alias`);
+    this.aliases.set(alias, keyId);
+  }
+
+  aliasNames(): string[] {
+    return [...this.aliases.keys()];
   }
 
   keyState(id: string): KmsKeyState | undefined {
@@ -96,8 +118,30 @@ export class Kms {
     if (keyId.trim() === '') {
       throw new OssError('InvalidArgument', 'The x-oss-server-side-encryption-key-id header must not be empty; omit it to use the default managed key.', { ArgumentName: 'x-oss-server-side-encryption-key-id' }, KMS_EC.emptyKeyId);
     }
-    this.assertUsable(keyId);
-    return keyId;
+    const id = this.resolveName(keyId);
+    if (id !== this.defaultId) this.assertUsable(id);
+    return id;
+  }
+
+  /**
+   * A key id, an alias (`alias/…`) or an ARN → the key id OSS seals with and reports in
+   * x-oss-server-side-encryption-key-id (the id, not the name the request used). An ARN of another region or
+   * account names no key here (KeyNotFound); an unknown alias → 404 AliasNotFound.
+   */
+  private resolveName(name: string): string {
+    let ref = name;
+    const arn = ARN.exec(name);
+    if (arn) {
+      if (arn[1] !== this.region || arn[2] !== this.accountId) {
+        throw new OssError('KeyNotFound', `The KMS key ${name} is not in region ${this.region} of account ${this.accountId}.`, {}, KMS_EC.notFound);
+      }
+      ref = arn[3]!.startsWith('key/') ? arn[3]!.slice('key/'.length) : arn[3]!;
+    }
+    if (!ref.startsWith('alias/')) return ref;
+    if (ref === DEFAULT_KEY_ALIAS) return this.defaultId;
+    const id = this.aliases.get(ref);
+    if (id === undefined) throw new OssError('AliasNotFound', `The KMS alias ${ref} does not exist.`);
+    return id;
   }
 
   /**
@@ -113,9 +157,10 @@ export class Kms {
 
   private assertUsable(keyId: string): void {
     const state = this.keys.get(keyId);
-    if (state === undefined) throw new OssError('KmsKeyNotFound', `The specified KMS key ${keyId} does not exist.`, {}, KMS_EC.notFound);
-    if (state === 'Disabled') throw new OssError('KmsKeyDisabled', `The specified KMS key ${keyId} is disabled.`, {}, KMS_EC.disabled);
-    if (state === 'PendingDeletion') throw new OssError('KmsKeyPendingDeletion', `The specified KMS key ${keyId} is pending deletion.`, {}, KMS_EC.pendingDeletion);
+    if (state === undefined) throw new OssError('KeyNotFound', `The specified parameter KMS keyId ${keyId} is not found.`, {}, KMS_EC.notFound);
+    if (state === 'Disabled') throw new OssError('KeyDisabled', `The request was rejected because the key state of ${keyId} is Disabled.`, {}, KMS_EC.disabled);
+    if (state === 'PendingDeletion') throw new OssError('KeyPendingDeletion', `The request was rejected because the key state of ${keyId} is PendingDeletion.`, {}, KMS_EC.pendingDeletion);
+    if (state === 'PendingImport') throw new OssError('KeyPendingImport', `The request was rejected because the key state of ${keyId} is PendingImport.`);
   }
 
   wrap(dataKey: Buffer, keyId?: string): Buffer {

@@ -94,23 +94,23 @@ describe('permanent errors are reported, not retried', () => {
       expect(err).toBeInstanceOf(InvocationFailedError);
       expect(err.code).toBe('OBJECTS_FAILED');
       const r = err.summary.results[0]!;
-      expect(r).toMatchObject({ outcome: 'failed', reason: 'OSS_KmsKeyDisabled', algorithm: 'KMS', kmsKeyId: CMK, method: 'copy' });
+      expect(r).toMatchObject({ outcome: 'failed', reason: 'OSS_KeyDisabled', algorithm: 'KMS', kmsKeyId: CMK, method: 'copy' });
       expect(r.error!.message).toMatch(/enable the KMS key/);
       expect(h.oss.requestLog.counts({ key: ok.key }).CopyObject).toBe(1);
       expect((await headers(h.client, ok.key))['x-oss-server-side-encryption']).toBeUndefined();
       const line = h.logs.lines().find((l) => l.outcome === 'failed');
-      expect(line).toMatchObject({ level: 'error', key: ok.key, error: { code: 'OSS_KmsKeyDisabled' } });
+      expect(line).toMatchObject({ level: 'error', key: ok.key, error: { code: 'OSS_KeyDisabled' } });
     } finally {
       await h.close();
     }
   });
 
-  it('an unknown KMS key fails with KmsKeyNotFound', async () => {
+  it('an unknown KMS key fails with KeyNotFound', async () => {
     const h = await startHarness({ SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'no-such-key' });
     try {
       const obj = await upload(h.client, 'kms/unknown', Buffer.from('a'));
       const err = (await h.handler.handler(ossEvent([obj]), h.context()).catch((e: unknown) => e)) as InvocationFailedError;
-      expect(err.summary.results[0]).toMatchObject({ outcome: 'failed', reason: 'OSS_KmsKeyNotFound' });
+      expect(err.summary.results[0]).toMatchObject({ outcome: 'failed', reason: 'OSS_KeyNotFound' });
     } finally {
       await h.close();
     }

@@ -19,9 +19,9 @@ async function harness(env: Record<string, string>): Promise<Harness> {
 }
 
 const cases: Array<[string, string, string, RegExp]> = [
-  ['unknown key', MISSING, 'OSS_KmsKeyNotFound', /names an existing key in this region/],
-  ['disabled key', DISABLED, 'OSS_KmsKeyDisabled', /enable the KMS key or point SSE_KMS_KEY_ID at an enabled key/],
-  ['key pending deletion', PENDING, 'OSS_KmsKeyPendingDeletion', /cancel the key deletion/],
+  ['unknown key', MISSING, 'OSS_KeyNotFound', /names an existing key in this region/],
+  ['disabled key', DISABLED, 'OSS_KeyDisabled', /enable the KMS key or point SSE_KMS_KEY_ID at an enabled key/],
+  ['key pending deletion', PENDING, 'OSS_KeyPendingDeletion', /cancel the key deletion/],
 ];
 
 describe('unusable KMS keys fail permanently, clearly, and leave the object intact', () => {
@@ -58,7 +58,7 @@ describe('unusable KMS keys fail permanently, clearly, and leave the object inta
       h.oss.requestLog.clear();
       const err = (await h.handler.handler(ossEvent([bad, good]), h.context()).catch((e: unknown) => e)) as InvocationFailedError;
       expect(err).toBeInstanceOf(InvocationFailedError);
-      expect(err.message).toContain(`oss://test-bucket/${bad.key} (OSS_KmsKeyDisabled)`);
+      expect(err.message).toContain(`oss://test-bucket/${bad.key} (OSS_KeyDisabled)`);
       expect(err.summary).toMatchObject({ total: 2, encrypted: 1, failed: 1 });
       expect(h.oss.requestLog.counts({ key: bad.key }).CopyObject).toBe(1);
       expect(await snapshot(h.client, bad.key)).toEqual(before);
@@ -77,7 +77,7 @@ describe('unusable KMS keys fail permanently, clearly, and leave the object inta
       const err = (await h.handler.handler(ossEvent([obj]), h.context()).catch((e: unknown) => e)) as InvocationFailedError;
       expect(err).toBeInstanceOf(InvocationFailedError);
       const [r] = err.summary.results;
-      expect(r).toMatchObject({ outcome: 'failed', method: 'multipart', kmsKeyId: DISABLED, error: { code: 'OSS_KmsKeyDisabled' } });
+      expect(r).toMatchObject({ outcome: 'failed', method: 'multipart', kmsKeyId: DISABLED, error: { code: 'OSS_KeyDisabled' } });
       expect(r!.error!.message).toContain(DISABLED);
       const counts = h.oss.requestLog.counts({ key: obj.key });
       expect(counts.InitiateMultipartUpload).toBe(1);

@@ -53,7 +53,7 @@ describe.each([['V1', false], ['V4', true]])('buckets (%s)', (_n, v4) => {
     await b.put('src', Buffer.from('copy me'));
     await b.copy('copied', 'src');
     expect(((await b.head('copied')).res.headers as Headers)['x-oss-server-side-encryption-key-id']).toBe('bucket-cmk');
-    expect(await failure(c.putBucketEncryption(name, { SSEAlgorithm: 'KMS', KMSMasterKeyID: 'missing-key' }))).toMatchObject({ code: 'KmsKeyNotFound' });
+    expect(await failure(c.putBucketEncryption(name, { SSEAlgorithm: 'KMS', KMSMasterKeyID: 'missing-key' }))).toMatchObject({ status: 404, code: 'KeyNotFound' });
     await c.deleteBucketEncryption(name);
     await b.put('after', Buffer.from('x'));
     expect(((await b.head('after')).res.headers as Headers)['x-oss-server-side-encryption']).toBeUndefined();

@@ -160,9 +160,9 @@ describe.each([['V1', false], ['V4', true]])('CopyObject (%s)', (_n, v4) => {
     const k = key('sse');
     await put(k, 'x');
     expect(await failure(copy(k, k, { 'x-oss-server-side-encryption': 'DES' }))).toMatchObject({ status: 400, code: 'InvalidEncryptionAlgorithmError' });
-    expect(await failure(copy(k, k, { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'nope' }))).toMatchObject({ code: 'KmsKeyNotFound' });
-    expect(await failure(copy(k, k, { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'cmk-off' }))).toMatchObject({ status: 409, code: 'KmsKeyDisabled' });
-    expect(await failure(copy(k, k, { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'cmk-del' }))).toMatchObject({ status: 409, code: 'KmsKeyPendingDeletion' });
+    expect(await failure(copy(k, k, { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'nope' }))).toMatchObject({ status: 404, code: 'KeyNotFound' });
+    expect(await failure(copy(k, k, { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'cmk-off' }))).toMatchObject({ status: 409, code: 'KeyDisabled' });
+    expect(await failure(copy(k, k, { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'cmk-del' }))).toMatchObject({ status: 409, code: 'KeyPendingDeletion' });
     expect(await failure(copy(k, k, { 'x-oss-server-side-encryption': 'AES256', 'x-oss-server-side-encryption-key-id': 'cmk-ok' }))).toMatchObject({ status: 400, code: 'InvalidArgument' });
     const r = await copy(k, k, { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'cmk-ok', 'x-oss-server-side-data-encryption': 'SM4' });
     expect(r.res.headers).toMatchObject({ 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'cmk-ok', 'x-oss-server-side-data-encryption': 'SM4' });

@@ -26,9 +26,9 @@ describe('Kms key registry', () => {
 
   test.each([
     ['', 'InvalidArgument', 400, KMS_EC.emptyKeyId],
-    ['no-such-key', 'KmsKeyNotFound', 400, KMS_EC.notFound],
-    ['cmk-off', 'KmsKeyDisabled', 409, KMS_EC.disabled],
-    ['cmk-del', 'KmsKeyPendingDeletion', 409, KMS_EC.pendingDeletion],
+    ['no-such-key', 'KeyNotFound', 404, KMS_EC.notFound],
+    ['cmk-off', 'KeyDisabled', 409, KMS_EC.disabled],
+    ['cmk-del', 'KeyPendingDeletion', 409, KMS_EC.pendingDeletion],
   ])('key id %j → %s %i EC %s', (id, code, status, ec) => {
     const err = errorOf(() => kms.resolveForEncrypt(id));
     expect({ code: err.code, status: err.status, ec: err.ec }).toEqual({ code, status, ec });
@@ -42,11 +42,11 @@ describe('Kms key registry', () => {
   test('state changes apply at once', () => {
     const k = new Kms({ ...base, keys: [{ id: 'k' }] });
     k.setKeyState('k', 'Disabled');
-    expect(errorOf(() => k.resolveForEncrypt('k')).code).toBe('KmsKeyDisabled');
+    expect(errorOf(() => k.resolveForEncrypt('k')).code).toBe('KeyDisabled');
     k.setKeyState('k', 'Enabled');
     expect(k.resolveForEncrypt('k')).toBe('k');
     k.addKey('late', 'PendingDeletion');
-    expect(errorOf(() => k.resolveForEncrypt('late')).code).toBe('KmsKeyPendingDeletion');
+    expect(errorOf(() => k.resolveForEncrypt('late')).code).toBe('KeyPendingDeletion');
   });
 
   test('"KMS not activated" refuses every KMS request with 403 KmsServiceNotEnabled, even the default key', () => {
@@ -65,19 +65,34 @@ describe('Kms key registry', () => {
     expect(() => k.checkForDecrypt(undefined)).not.toThrow();
     expect(() => k.checkForDecrypt(k.defaultKeyId())).not.toThrow();
     k.setKeyState('k', 'Disabled');
-    expect(errorOf(() => k.checkForDecrypt('k'))).toMatchObject({ code: 'KmsKeyDisabled', status: 409, ec: KMS_EC.disabled });
+    expect(errorOf(() => k.checkForDecrypt('k'))).toMatchObject({ code: 'KeyDisabled', status: 409, ec: KMS_EC.disabled });
     k.setKeyState('k', 'PendingDeletion');
-    expect(errorOf(() => k.checkForDecrypt('k'))).toMatchObject({ code: 'KmsKeyPendingDeletion', status: 409 });
-    expect(errorOf(() => k.checkForDecrypt('gone'))).toMatchObject({ code: 'KmsKeyNotFound' });
+    expect(errorOf(() => k.checkForDecrypt('k'))).toMatchObject({ code: 'KeyPendingDeletion', status: 409 });
+    expect(errorOf(() => k.checkForDecrypt('gone'))).toMatchObject({ code: 'KeyNotFound' });
     k.enabled = false;
     expect(errorOf(() => k.checkForDecrypt(k.defaultKeyId())).code).toBe('KmsServiceNotEnabled');
     expect(() => k.checkForDecrypt(undefined)).not.toThrow();
   });
 
+  test('aliases and ARNs resolve to the key id; unknown ones are refused as OSS does', () => {
+    const k = new Kms({ ...base, keys: [{ id: 'k1', aliases: ['alias/one'] }, { id: 'k2', state: 'Disabled' }] });
+    k.addAlias('alias/two', 'k2');
+    expect(k.resolveForEncrypt('alias/one')).toBe('k1');
+    expect(k.resolveForEncrypt('acs:kms:cn-hangzhou:1234567890123456:key/k1')).toBe('k1');
+    expect(k.resolveForEncrypt('acs:kms:cn-hangzhou:1234567890123456:alias/one')).toBe('k1');
+    expect(k.resolveForEncrypt('alias/acs/oss')).toBe(k.defaultKeyId());
+    expect(errorOf(() => k.resolveForEncrypt('alias/two'))).toMatchObject({ code: 'KeyDisabled', status: 409 });
+    expect(errorOf(() => k.resolveForEncrypt('alias/none'))).toMatchObject({ code: 'AliasNotFound', status: 404 });
+    expect(errorOf(() => k.resolveForEncrypt('acs:kms:cn-beijing:1234567890123456:key/k1'))).toMatchObject({ code: 'KeyNotFound', status: 404 });
+    expect(() => k.addAlias('alias/x', 'missing')).toThrow(/unknown KMS key id "missing"/);
+    expect(() => k.addAlias('noprefix', 'k1')).toThrow(/alias\/<name>/);
+    expect(() => k.addAlias('alias/acs/oss', 'k1')).toThrow(/reserved/);
+  });
+
   test('bad registry calls are refused with a clear message', () => {
     const k = new Kms(base);
     expect(() => k.setKeyState('missing', 'Enabled')).toThrow(/unknown KMS key id "missing"; register it with addKey/);
-    expect(() => k.addKey('x', 'Gone' as never)).toThrow(/invalid KMS key state "Gone"; use one of Enabled, Disabled, PendingDeletion/);
+    expect(() => k.addKey('x', 'Gone' as never)).toThrow(/invalid KMS key state "Gone"; use one of Enabled, Disabled, PendingDeletion, PendingImport/);
     expect(() => k.addKey('  ')).toThrow(/must not be empty/);
     expect(() => new Kms({ ...base, masterSecret: Buffer.alloc(4) })).toThrow(/at least 16 bytes/);
   });

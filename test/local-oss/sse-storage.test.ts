@@ -57,7 +57,7 @@ describe.each([['V1', false], ['V4', true]])('server-side encryption (%s)', (_n,
 
   it('refuses disabled keys, a key id without KMS and a data encryption other than SM4', async () => {
     expect(await failure(c.put('sse/bad', PLAIN, { headers: { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'cmk-off' } } as OSS.PutObjectOptions)))
-      .toMatchObject({ status: 409, code: 'KmsKeyDisabled' });
+      .toMatchObject({ status: 409, code: 'KeyDisabled' });
     expect(await failure(c.put('sse/bad', PLAIN, { headers: { 'x-oss-server-side-encryption-key-id': 'cmk-1' } } as OSS.PutObjectOptions)))
       .toMatchObject({ status: 400, code: 'InvalidArgument' });
     expect(await failure(c.put('sse/bad', PLAIN, { headers: { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-data-encryption': 'AES' } } as OSS.PutObjectOptions)))
@@ -65,12 +65,37 @@ describe.each([['V1', false], ['V4', true]])('server-side encryption (%s)', (_n,
     expect(await failure(c.head('sse/bad'))).toMatchObject({ status: 404 });
   });
 
+  it('answers KMS key errors with OSS\'s codes and statuses (oss-evidence.md §17)', async () => {
+    const put = (keyId: string) => failure(c.put('sse/bad', PLAIN, { headers: { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': keyId } } as OSS.PutObjectOptions));
+    oss.kms.addKey('cmk-import', 'PendingImport');
+    expect(await put('no-such-cmk')).toMatchObject({ status: 404, code: 'KeyNotFound' });
+    expect(await put('alias/no-such-alias')).toMatchObject({ status: 404, code: 'AliasNotFound' });
+    expect(await put('cmk-off')).toMatchObject({ status: 409, code: 'KeyDisabled' });
+    expect(await put('cmk-import')).toMatchObject({ status: 409, code: 'KeyPendingImport' });
+    // A key of another region or account does not exist here.
+    expect(await put('acs:kms:cn-shanghai:1234567890123456:key/cmk-1')).toMatchObject({ status: 404, code: 'KeyNotFound' });
+  });
+
+  it('reports the key id when the request names the key by alias or ARN (issue 11 item 9)', async () => {
+    if (!oss.kms.aliasNames().includes('alias/app')) oss.kms.addAlias('alias/app', 'cmk-1');
+    const forms = ['alias/app', `acs:kms:${oss.region}:${oss.accountId}:key/cmk-1`, `acs:kms:${oss.region}:${oss.accountId}:alias/app`];
+    for (const [i, keyId] of forms.entries()) {
+      const key = `sse/named-${i}`;
+      const put = await c.put(key, PLAIN, { headers: { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': keyId } } as OSS.PutObjectOptions);
+      expect((put.res.headers as Headers)['x-oss-server-side-encryption-key-id']).toBe('cmk-1');
+      expect(((await c.head(key)).res.headers as Headers)['x-oss-server-side-encryption-key-id']).toBe('cmk-1');
+      expect(Buffer.from((await c.get(key)).content).equals(PLAIN)).toBe(true);
+    }
+    const copied = await c.copy('sse/named-c', 'sse/named-0', { headers: { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'alias/acs/oss' } } as never);
+    expect((copied.res.headers as Headers)['x-oss-server-side-encryption-key-id']).toBe(oss.kms.defaultKeyId());
+  });
+
   it('reflects key state changes made through the kms handle', async () => {
     oss.kms.addKey('cmk-late', 'Enabled');
     await c.put('sse/late', PLAIN, { headers: { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'cmk-late' } } as OSS.PutObjectOptions);
     oss.kms.setKeyState('cmk-late', 'PendingDeletion');
     expect(await failure(c.copy('sse/late', 'sse/late', { headers: { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'cmk-late' } } as never)))
-      .toMatchObject({ status: 409, code: 'KmsKeyPendingDeletion' });
+      .toMatchObject({ status: 409, code: 'KeyPendingDeletion' });
     expect(oss.kmsKeyIds).toEqual(expect.arrayContaining(['cmk-1', 'cmk-off', 'cmk-late']));
   });
 });

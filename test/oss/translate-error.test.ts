@@ -22,9 +22,21 @@ describe('translateOssError', () => {
     [{ name: 'NoSuchKeyError', code: 'NoSuchKey', status: 404 }, false],
     [{ name: 'PreconditionFailedError', code: 'PreconditionFailed', status: 412 }, false],
     [{ name: 'InvalidObjectStateError', code: 'InvalidObjectState', status: 403 }, false],
-    [{ name: 'KmsKeyDisabledError', code: 'KmsKeyDisabled', status: 409 }, false],
+    [{ name: 'KeyDisabledError', code: 'KeyDisabled', status: 409 }, false],
   ])('%j retryable=%s', (shape, retryable) => {
     expect(translateOssError('HeadObject', Object.assign(new Error('m'), shape)).retryable).toBe(retryable);
+  });
+
+  it.each([
+    ['KeyNotFound', 404, /names an existing key/],
+    ['AliasNotFound', 404, /alias .* does not exist/],
+    ['KeyDisabled', 409, /enable the KMS key/],
+    ['KeyPendingDeletion', 409, /cancel the key deletion/],
+    ['KeyPendingImport', 409, /import the key material/],
+    ['KmsUbsmsInvalidBid', 403, /activate KMS/],
+  ])('gives OSS\'s KMS code %s (HTTP %i) a hint (oss-evidence.md §17)', (code, status, hint) => {
+    const e = translateOssError('CopyObject', Object.assign(new Error('m'), { name: `${code}Error`, code, status }));
+    expect(e.message).toMatch(hint);
   });
 
   it('names errors without a code by status or name', () => {

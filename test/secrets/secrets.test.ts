@@ -144,7 +144,7 @@ describe('no secret in any output of a full run', () => {
     const lines = logs.lines();
     expect(lines.some((l) => l.outcome === 'encrypted')).toBe(true);
     expect(lines.some((l) => l.outcome === 'skipped')).toBe(true);
-    expect(lines.some((l) => l.outcome === 'failed' && (l.error as { code: string }).code === 'OSS_KmsKeyDisabled')).toBe(true);
+    expect(lines.some((l) => l.outcome === 'failed' && (l.error as { code: string }).code === 'OSS_KeyDisabled')).toBe(true);
     expect(lines.some((l) => String(l.msg).startsWith('retrying'))).toBe(true);
   });
 
@@ -176,7 +176,7 @@ describe('no secret in any output of a full run', () => {
     const r = await runChild('fc entry', ['-e', script, event(keys).toString()], { ...env(), LOG_LEVEL: 'trace', ...credEnv(sts) });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/"outcome":"encrypted"/);
-    expect(r.stdout).toMatch(/OSS_KmsKeyDisabled/);
+    expect(r.stdout).toMatch(/OSS_KeyDisabled/);
   });
 
   it('replay CLI in a child process against the local OSS with STS credentials (remote mode, verbose)', async () => {
@@ -206,7 +206,7 @@ describe('no secret in any output of a full run', () => {
     );
     expect(r.code).toBe(1);
     const reportText = readFileSync(report, 'utf8');
-    expect(reportText).toMatch(/KmsKeyDisabled/);
+    expect(reportText).toMatch(/KeyDisabled/);
     captured.push({ source: 'backfill report', text: reportText }, { source: 'backfill checkpoint', text: readFileSync(checkpoint, 'utf8') });
   });
 

@@ -179,8 +179,8 @@ describe.each([
     expect(await store.sealOf(k.id)).toEqual({ algorithm: 'KMS', kmsKeyId: 'cmk-1' });
     expect(await store.sealOf((await store.put(data)).id)).toBeUndefined();
     kms.setKeyState('cmk-1', 'Disabled');
-    await expect(readAll(store.read(k.id))).rejects.toMatchObject({ code: 'KmsKeyDisabled', status: 409 });
-    await expect(store.compose([{ id: k.id }], { algorithm: 'AES256' })).rejects.toMatchObject({ code: 'KmsKeyDisabled' });
+    await expect(readAll(store.read(k.id))).rejects.toMatchObject({ code: 'KeyDisabled', status: 409 });
+    await expect(store.compose([{ id: k.id }], { algorithm: 'AES256' })).rejects.toMatchObject({ code: 'KeyDisabled' });
     expect(await readAll(store.read(a.id))).toEqual(data);
     kms.setKeyState('cmk-1', 'Enabled');
     expect(await readAll(store.read(k.id))).toEqual(data);
