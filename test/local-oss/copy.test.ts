@@ -84,14 +84,27 @@ describe.each([['V1', false], ['V4', true]])('CopyObject (%s)', (_n, v4) => {
     expect((await oss.inspect.storedBytes('test-bucket', d)).includes(Buffer.from('secret'))).toBe(true);
   });
 
-  it('resets the ACL to default unless x-oss-object-acl is sent, in place too', async () => {
+  it('resets the ACL to default when an in-place copy changes the encryption, unless x-oss-object-acl is sent (evidence §4)', async () => {
     const k = key('acl');
     await put(k, 'x', { 'x-oss-object-acl': 'public-read' });
     expect((await c.getACL(k)).acl).toBe('public-read');
     await copy(k, k, { 'x-oss-server-side-encryption': 'AES256' });
     expect((await c.getACL(k)).acl).toBe('default');
-    await copy(k, k, { 'x-oss-server-side-encryption': 'AES256', 'x-oss-object-acl': 'private' });
+    await copy(k, k, { 'x-oss-server-side-encryption': 'KMS', 'x-oss-object-acl': 'private' });
     expect((await c.getACL(k)).acl).toBe('private');
+  });
+
+  it('keeps the ACL on a metadata-only in-place copy, resets it on a class change or a copy to another key (evidence §4)', async () => {
+    const k = key('acl-meta');
+    await put(k, 'x', { 'x-oss-object-acl': 'private', 'x-oss-server-side-encryption': 'AES256' });
+    await copy(k, k, { 'x-oss-metadata-directive': 'REPLACE', 'x-oss-meta-c': 'c', 'x-oss-server-side-encryption': 'AES256' });
+    expect((await c.getACL(k)).acl).toBe('private');
+    expect((await head(k))['x-oss-meta-c']).toBe('c');
+    const other = key('acl-other');
+    await copy(other, k, { 'x-oss-server-side-encryption': 'AES256' });
+    expect((await c.getACL(other)).acl).toBe('default');
+    await copy(k, k, { 'x-oss-server-side-encryption': 'AES256', 'x-oss-storage-class': 'IA' });
+    expect((await c.getACL(k)).acl).toBe('default');
   });
 
   it('sets the storage class from the request; omitted in place means Standard', async () => {

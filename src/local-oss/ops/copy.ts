@@ -4,8 +4,9 @@
  * - an in-place copy in a bucket without versioning enabled takes the request's metadata whatever the directive
  *   (so a client that omits Content-Type etc. loses them; [DOC21] "regardless of x-oss-metadata-directive");
  * - SSE is never inherited: only the request's SSE headers (or the bucket's default rule) apply;
- * - ACL omitted → `default`, storage class omitted → the bucket's class (Standard), even in place (UNCONFIRMED,
- *   the worst case for a client that forgets to re-send them);
+ * - ACL omitted → `default` when the copy goes to another key or rewrites the content (SSE or class change), kept
+ *   by a metadata-only in-place copy (oss-evidence.md §4); storage class omitted → the bucket's class (Standard),
+ *   even in place (UNCONFIRMED, the worst case for a client that forgets to re-send it);
  * - tags follow x-oss-tagging-directive (Copy by default);
  * - a copy that changes encryption or storage class is limited to `copyChangeLimitBytes` (1 GiB);
  * - Appendable sources and unrestored archive sources are refused.
@@ -89,10 +90,13 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
   const meta = requestMeta ? metaFromHeaders(ctx.headers) : pickMeta(source);
   const seal = sealFromHeaders(ctx.headers, kms) ?? sealFromBucketRule(dest.encryption, kms);
   const storageClass = parseStorageClass(ctx.headers['x-oss-storage-class'], dest.storageClass);
-  const acl = parseAcl(ctx.headers);
   const tags = tagDirective === 'replace' ? parseTaggingHeader(ctx.headers['x-oss-tagging']) : source.tags.map(([k, v]) => [k, v] as [string, string]);
 
   const rewrites = !sameSeal(source.sse, seal) || storageClass !== source.storageClass;
+  // Without x-oss-object-acl (oss-evidence.md §4, ossutil's real-OSS set-meta tests): a copy to another key, or an
+  // in-place copy that rewrites the content (encryption or storage class change), gets `default`; a metadata-only
+  // in-place copy keeps the object's ACL.
+  const acl = parseAcl(ctx.headers, inPlace && !rewrites ? source.acl : 'default');
   if (rewrites && source.size > ctx.svc.copyChangeLimitBytes) {
     throw new OssError('InvalidArgument',
       `CopyObject cannot change the encryption or storage class of an object larger than ${ctx.svc.copyChangeLimitBytes} bytes (this one has ${source.size}); use multipart upload with UploadPartCopy.`,
