@@ -38,7 +38,7 @@ export interface LocalOssOptions {
   dataDir?: string;                          // persistence; memory when absent
   kms?: { enabled?: boolean; keys?: Array<{ id: string; state?: KmsKeyState; aliases?: string[] }> };
   latencyMs?: number; faults?: FaultRule[]; seed?: number;   // seeded PRNG for faults
-  copyChangeLimitBytes?: number;             // default 1 GiB: CopyObject that changes SSE/storage class above it → 400 InvalidArgument
+  copyChangeLimitBytes?: number;             // default 10^9: CopyObject that changes SSE/storage class above it → 400 EntityTooLarge
   multipartMinPartBytes?: number;            // default 100 KiB (checked at Complete)
   maxSkewMs?: number;                        // default 15 min
   /** How long a RestoreObject stays `ongoing-request="true"`; default 0 (restored at once). */
@@ -71,12 +71,13 @@ export interface LocalOss {
 }
 
 /** Every default in one place. */
-const DEFAULTS = {
+export const LOCAL_OSS_DEFAULTS = {
   host: '127.0.0.1',
   port: 0,
   region: 'cn-hangzhou',
   accountId: '1234567890123456',
-  copyChangeLimitBytes: 1024 ** 3,
+  // OSS's "1 GB" read as 10^9 bytes, the stricter of 10^9 and 2^30 (oss-evidence.md §10).
+  copyChangeLimitBytes: 1_000_000_000,
   multipartMinPartBytes: 100 * 1024,
   maxSkewMs: 15 * 60 * 1000,
   restoreDelayMs: 0,
@@ -89,7 +90,7 @@ function randomAk(): { accessKeyId: string; accessKeySecret: string } {
 }
 
 export async function startLocalOss(opts: LocalOssOptions = {}): Promise<LocalOss> {
-  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & LocalOssOptions;
+  const o = { ...LOCAL_OSS_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof LOCAL_OSS_DEFAULTS & LocalOssOptions;
   const ak = o.accessKeyId && o.accessKeySecret ? { accessKeyId: o.accessKeyId, accessKeySecret: o.accessKeySecret } : randomAk();
   const kms = new Kms({ region: o.region, accountId: o.accountId, enabled: o.kms?.enabled, keys: o.kms?.keys });
   const blobs = await createBlobStore({ dataDir: o.dataDir, kms });

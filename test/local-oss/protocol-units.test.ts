@@ -1,4 +1,5 @@
 /** Pure protocol helpers: address resolution, routing, XML, ranges, conditions, copy source, pagination, errors. */
+import { LOCAL_OSS_DEFAULTS } from '../../src/local-oss';
 import { OssError } from '../../src/local-oss/errors';
 import { FaultInjector, mulberry32 } from '../../src/local-oss/faults';
 import type { ObjectVersion } from '../../src/local-oss/model';
@@ -174,5 +175,11 @@ describe('metaFromHeaders', () => {
     expect(Object.entries(m.userMeta)).toEqual([['__proto__', 'p'], ['constructor', 'c']]);
     expect(Object.getPrototypeOf(m.userMeta)).toBe(Object.prototype);
     expect(metaFromHeaders({}).contentType).toBe('application/octet-stream');
+  });
+});
+
+describe('defaults', () => {
+  test('a CopyObject that changes encryption or class is limited to 10^9 bytes, the stricter reading of "1 GB" (oss-evidence.md §10)', () => {
+    expect(LOCAL_OSS_DEFAULTS.copyChangeLimitBytes).toBe(1_000_000_000);
   });
 });
