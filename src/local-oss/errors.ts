@@ -10,6 +10,8 @@ export const ERROR_TABLE = {
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed size.' },
   EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed size.' },
   FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.' },
+  FileImmutable: { status: 409, message: 'The object you specified is immutable.' },
+  NoSuchWORMConfiguration: { status: 404, message: 'The WORM Configuration does not exist.' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
   InvalidAccessKeyId: { status: 403, message: 'The OSS Access Key Id you provided does not exist in our records.' },
   InvalidArgument: { status: 400, message: 'Invalid argument.' },

@@ -16,7 +16,9 @@ import { FaultInjector, type FaultRule } from './faults';
 import { Kms, type KmsKeyState } from './kms';
 import { Notifier, type DeliveryFailure, type DeliveryOptions, type NotificationRule, type NotificationTarget } from './notifications';
 import type { Services } from './operation';
+import type { BucketWorm, OverwriteRule } from './model';
 import { createBucket } from './ops/bucket';
+import { abortWorm, activeWorm, completeWorm, initiateWorm, putOverwriteRules } from './protection';
 import { RequestLog, type RequestLogEntry } from './request-log';
 import { createOssServer } from './server';
 import { State } from './state';
@@ -25,6 +27,7 @@ import { createBlobStore } from './storage/blob-store';
 export type { FaultRule } from './faults';
 export type { RequestLogEntry } from './request-log';
 export type { KmsKeyState } from './kms';
+export type { OverwriteRule, BucketWorm } from './model';
 export type { StsCredentials } from './auth/credentials';
 export type { DeliveryFailure, NotificationRule, NotificationTarget, DeliveryOptions } from './notifications';
 export { Kms } from './kms';
@@ -55,6 +58,16 @@ export interface LocalOss {
   faults: { set(rules: FaultRule[], seed?: number): void; clear(): void };
   setLatency(ms: number): void;
   createBucket(name: string): Promise<void>;
+  /** Bucket write protection, as PutBucketOverwriteConfig and the WORM operations set it (docs/local-oss.md). */
+  protection: {
+    putOverwriteConfig(bucket: string, rules: OverwriteRule[]): Promise<void>;
+    overwriteConfig(bucket: string): OverwriteRule[];
+    /** Creates an InProgress retention policy (it protects at once, lapses after 24 h unless completed); returns its id. */
+    initiateWorm(bucket: string, retentionDays: number): Promise<string>;
+    completeWorm(bucket: string, wormId: string): Promise<void>;
+    abortWorm(bucket: string): Promise<void>;
+    worm(bucket: string): BucketWorm | undefined;
+  };
   notifications: {
     /** events like 'oss:ObjectCreated:PutObject' or 'oss:ObjectCreated:*'. Delivery is async, at least once,
      *  retried (exponential backoff, maxAttempts default 3) when the target throws / answers non-2xx. */
@@ -130,6 +143,14 @@ export async function startLocalOss(opts: LocalOssOptions = {}): Promise<LocalOs
       faults.latencyMs = ms;
     },
     createBucket: async (name) => { await createBucket(svc, name); },
+    protection: {
+      putOverwriteConfig: (bucket, rules) => putOverwriteRules(svc, bucket, rules),
+      overwriteConfig: (bucket) => (state.requireBucket(bucket).overwriteRules ?? []).map((r) => ({ ...r })),
+      initiateWorm: (bucket, days) => initiateWorm(svc, bucket, days),
+      completeWorm: (bucket, wormId) => completeWorm(svc, bucket, wormId),
+      abortWorm: (bucket) => abortWorm(svc, bucket),
+      worm: (bucket) => { const w = activeWorm(state.requireBucket(bucket), svc.now()); return w && { ...w }; },
+    },
     notifications: {
       subscribe: (bucket, rule, target, dopts) => {
         if (!state.bucket(bucket)) throw new RangeError(`cannot subscribe to bucket "${bucket}": it does not exist on this local OSS`);

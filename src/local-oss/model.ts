@@ -57,6 +57,25 @@ export interface ObjectVersion extends ObjectMeta {
 
 export interface BucketEncryptionRule { algorithm: 'AES256' | 'KMS' | 'SM4'; kmsKeyId?: string; dataEncryption?: 'SM4' }
 
+/** A bucket overwrite-protection rule (PutBucketOverwriteConfig): `forbid` overwrites of matching keys. */
+export interface OverwriteRule {
+  id?: string;
+  action: 'forbid';
+  /** Both must match when given (empty = any key). */
+  prefix?: string;
+  suffix?: string;
+  /** Principals the rule does not apply to (they may overwrite). Empty = everyone is refused. */
+  principals?: string[];
+}
+
+/** A bucket retention policy (InitiateBucketWorm / CompleteBucketWorm). */
+export interface BucketWorm {
+  wormId: string;
+  state: 'InProgress' | 'Locked';
+  retentionDays: number;
+  createdAt: number;
+}
+
 export interface BucketRecord {
   name: string;
   createdAt: number;
@@ -64,6 +83,8 @@ export interface BucketRecord {
   encryption?: BucketEncryptionRule;
   acl: BucketAcl;
   storageClass: StorageClass;
+  overwriteRules?: OverwriteRule[];
+  worm?: BucketWorm;
 }
 
 export interface PartRecord { blobId: string; size: number; etag: string; lastModified: number }

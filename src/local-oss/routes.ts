@@ -12,6 +12,7 @@ import * as encryption from './ops/encryption';
 import * as list from './ops/list';
 import * as multipart from './ops/multipart';
 import * as object from './ops/object';
+import * as protection from './ops/protection';
 import * as restore from './ops/restore';
 import * as symlink from './ops/symlink';
 import * as tagging from './ops/tagging-acl';
@@ -25,13 +26,13 @@ type Choice = Entry | ((h: Headers, q: URLSearchParams) => Entry);
 /** Subresources that select an operation, in precedence order (uploadId wins over partNumber, etc.). */
 const ROUTING_SUBRESOURCES = [
   'uploadId', 'uploads', 'acl', 'tagging', 'symlink', 'restore', 'append', 'objectMeta', 'versioning', 'versions',
-  'encryption', 'bucketInfo', 'location', 'delete',
+  'encryption', 'bucketInfo', 'location', 'delete', 'overwriteConfig', 'wormId', 'worm',
 ] as const;
 
 /** Known to OSS, not emulated: requests using them get NotImplemented instead of being misread as another op. */
 const UNSUPPORTED_SUBRESOURCES = [
   'cors', 'logging', 'website', 'referer', 'lifecycle', 'policy', 'replication', 'replicationProgress', 'replicationLocation',
-  'cname', 'qos', 'worm', 'wormId', 'wormExtend', 'inventory', 'requestPayment', 'transferAcceleration', 'stat', 'style',
+  'cname', 'qos', 'wormExtend', 'inventory', 'requestPayment', 'transferAcceleration', 'stat', 'style',
   'img', 'live', 'vod', 'comp', 'x-oss-process', 'regionList', 'accessPoint', 'resourceGroup', 'retention', 'callback',
   'notification', 'objectInfo', 'select', 'asyncFetch', 'policyStatus', 'httpsConfig', 'dataRedundancyTransition',
 ] as const;
@@ -48,6 +49,7 @@ const TABLE: Record<Scope, Record<string, Record<string, Choice>>> = {
       acl: e('PutBucketAcl', bucket.putBucketAcl),
       versioning: e('PutBucketVersioning', versioning.putBucketVersioning),
       encryption: e('PutBucketEncryption', encryption.putBucketEncryption),
+      overwriteConfig: e('PutBucketOverwriteConfig', protection.putBucketOverwriteConfig),
     },
     GET: {
       '': (_h, q) => (q.get('list-type') === '2' ? e('ListObjectsV2', list.listObjectsV2) : e('ListObjects', list.listObjects)),
@@ -58,13 +60,19 @@ const TABLE: Record<Scope, Record<string, Record<string, Choice>>> = {
       versions: e('ListObjectVersions', versioning.listObjectVersions),
       encryption: e('GetBucketEncryption', encryption.getBucketEncryption),
       uploads: e('ListMultipartUploads', multipart.listMultipartUploads),
+      overwriteConfig: e('GetBucketOverwriteConfig', protection.getBucketOverwriteConfig),
+      worm: e('GetBucketWorm', protection.getBucketWorm),
     },
     DELETE: {
       '': e('DeleteBucket', bucket.deleteBucket),
       encryption: e('DeleteBucketEncryption', encryption.deleteBucketEncryption),
+      overwriteConfig: e('DeleteBucketOverwriteConfig', protection.deleteBucketOverwriteConfig),
+      worm: e('AbortBucketWorm', protection.abortBucketWorm),
     },
     POST: {
       delete: e('DeleteMultipleObjects', object.deleteMultipleObjects),
+      worm: e('InitiateBucketWorm', protection.initiateBucketWorm),
+      wormId: e('CompleteBucketWorm', protection.completeBucketWorm),
     },
   },
   object: {

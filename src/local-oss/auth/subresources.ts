@@ -19,4 +19,5 @@ export const SIGNED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'x-oss-ac-forward-allow', 'metaQuery', 'resourceGroup', 'rtc', 'x-oss-async-process', 'responseHeader',
   'bucketArchiveDirectRead', 'accessMonitor', 'dataRedundancyTransition', 'x-oss-redundancy-transition-taskid',
   'publicAccessBlock', 'policyStatus', 'httpsConfig', 'statistics', 'archiveDirectRead', 'userDefinedLogFieldsConfig',
+  'overwriteConfig',
 ]);

@@ -5,6 +5,7 @@
  */
 import { OssError } from '../errors';
 import type { OpContext, OpResult } from '../operation';
+import { assertModifiable } from '../protection';
 import { sealFromBucketRule, sealFromHeaders, sseHeaders } from '../sse';
 import {
   emitObjectEvent, metaFromHeaders, parseAcl, parseStorageClass, parseTaggingHeader, quote, requireKey,
@@ -23,6 +24,7 @@ export async function appendObject(ctx: OpContext): Promise<OpResult> {
   }
   const current = state.current(bucket.name, key);
   if (current && current.objectType !== 'Appendable') throw new OssError('ObjectNotAppendable', undefined, { Key: key });
+  assertModifiable(ctx.svc, bucket.name, key, 'appended to');
   const length = current?.size ?? 0;
   if (position !== length) {
     ctx.req.resume();

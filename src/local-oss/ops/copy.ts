@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { OssError } from '../errors';
 import type { ObjectVersion } from '../model';
 import type { OpContext, OpResult } from '../operation';
+import { assertOverwritable } from '../protection';
 import { sameSeal, sealFromBucketRule, sealFromHeaders, sseHeaders } from '../sse';
 import { xmlDocument } from '../xml';
 import {
@@ -77,6 +78,7 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
   const inPlace = src.bucket === dest.name && src.key === destKey;
   // In place the destination always exists, so x-oss-forbid-overwrite: true always refuses (oss-api.md §1.1).
   checkForbidOverwrite(ctx, destKey);
+  assertOverwritable(ctx.svc, dest.name, destKey, ctx.principal);
   const directive = (ctx.headers['x-oss-metadata-directive'] ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new OssError('InvalidArgument', `x-oss-metadata-directive must be COPY or REPLACE, got "${ctx.headers['x-oss-metadata-directive']}".`, { ArgumentName: 'x-oss-metadata-directive' });

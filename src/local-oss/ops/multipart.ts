@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { OssError } from '../errors';
 import type { PartRecord } from '../model';
 import type { OpContext, OpResult } from '../operation';
+import { assertOverwritable } from '../protection';
 import { SSE_DATA_HEADER, SSE_HEADER, SSE_KEY_ID_HEADER, sealFromBucketRule, sealFromHeaders, sseHeaders } from '../sse';
 import { compareKeys } from '../state';
 import { childText, childrenNamed, xmlDocument } from '../xml';
@@ -177,6 +178,8 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
   if ((ctx.headers['x-oss-forbid-overwrite'] ?? '').toLowerCase() === 'true' && nonVersioned && state.current(bucket.name, key)) {
     throw new OssError('FileAlreadyExists', undefined, { Key: key });
   }
+  // Bucket rules are checked when the object is written (here), so a client must abort its refused upload.
+  assertOverwritable(ctx.svc, bucket.name, key, ctx.principal);
   const blob = await blobs.compose(parts.map((p) => ({ id: p.blobId })), upload.sse);
   // Like OSS (and S3): MD5 of the concatenated binary part MD5s, "-<count>"; not the content's MD5.
   const md5s = Buffer.concat(parts.map((p) => Buffer.from(p.etag, 'hex')));

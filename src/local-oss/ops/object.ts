@@ -13,6 +13,7 @@ import {
   parseStorageClass, parseTaggingHeader, quote, requireKey, versioned,
 } from './common';
 import type { BlobInfo } from '../storage/blob-store';
+import { assertModifiable, assertOverwritable } from '../protection';
 
 /** Throws InvalidDigest (and frees the blob) when Content-MD5 was sent and does not match what arrived. */
 export async function checkContentMd5(ctx: OpContext, blob: BlobInfo): Promise<void> {
@@ -29,6 +30,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
   const { state, kms, blobs } = ctx.svc;
   const bucket = state.requireBucket(ctx.bucket);
   checkForbidOverwrite(ctx, key);
+  assertOverwritable(ctx.svc, bucket.name, key, ctx.principal);
   const meta = metaFromHeaders(ctx.headers);
   const seal = sealFromHeaders(ctx.headers, kms) ?? sealFromBucketRule(bucket.encryption, kms);
   const storageClass = parseStorageClass(ctx.headers['x-oss-storage-class'], bucket.storageClass);
@@ -143,6 +145,8 @@ export async function getObject(ctx: OpContext): Promise<OpResult> {
 async function deleteOne(ctx: OpContext, key: string, versionId: string | null, eventName = 'ObjectRemoved:DeleteObject'): Promise<{ deleteMarker: boolean; versionId?: string; existed: boolean }> {
   const { state } = ctx.svc;
   const bucket = state.requireBucket(ctx.bucket);
+  // Retention guards the data: deleting a version, or the object of an unversioned bucket (the policy excludes versioning).
+  if (versionId || bucket.versioning === 'Off') assertModifiable(ctx.svc, bucket.name, key, 'deleted');
   const before = state.current(bucket.name, key);
   let result: { deleteMarker: boolean; versionId?: string; existed: boolean };
   if (versionId) {

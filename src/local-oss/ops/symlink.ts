@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { OssError } from '../errors';
 import type { OpContext, OpResult } from '../operation';
+import { assertOverwritable } from '../protection';
 import { checkForbidOverwrite, emitObjectEvent, httpDate, metaFromHeaders, parseAcl, parseStorageClass, quote, requireKey, versioned } from './common';
 
 function decodeTarget(raw: string | undefined): string {
@@ -21,6 +22,7 @@ export async function putSymlink(ctx: OpContext): Promise<OpResult> {
   const bucket = state.requireBucket(ctx.bucket);
   const target = decodeTarget(ctx.headers['x-oss-symlink-target']);
   checkForbidOverwrite(ctx, key);
+  assertOverwritable(ctx.svc, bucket.name, key, ctx.principal);
   const previous = state.current(bucket.name, key);
   const stored = await state.write(bucket.name, {
     key, deleteMarker: false, size: 0, etag: createHash('md5').update(target).digest('hex').toUpperCase(), crc64: '0',
