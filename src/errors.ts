@@ -74,16 +74,43 @@ export class EncryptionNotConfirmedError extends AutoEncryptError {
 }
 
 /**
- * A multipart rewrite completed (the object is encrypted) but putting its ACL back failed: the object now has the
- * `default` ACL and a re-run cannot tell what it was, so the message names the ACL to restore by hand.
+ * FC's timeout drew near during a multipart rewrite: no part was started that could not finish, the upload was
+ * aborted (no billed parts left behind) and the invocation fails so FC retries it.
  */
-export class AclNotRestoredError extends AutoEncryptError {
-  readonly code = 'ACL_NOT_RESTORED';
-  constructor(bucket: string, key: string, readonly acl: string, cause: unknown) {
+export class DeadlineError extends AutoEncryptError {
+  readonly code = 'DEADLINE_TOO_CLOSE';
+  constructor(bucket: string, key: string, readonly partsDone: number, readonly partsTotal: number) {
+    super(
+      `oss://${bucket}/${key}: stopped after ${partsDone} of ${partsTotal} part copies because the function's timeout ` +
+        'would end the rest; the multipart upload was aborted and the object is unchanged. ' +
+        'Raise the function timeout (s.yaml `timeout`, up to 86400 s for async invocations) or MULTIPART_CONCURRENCY; see docs/resilience.md "Deadline" for the sizes each timeout handles.',
+    );
+  }
+}
+
+/**
+ * The copy guard needs a HEAD answered in a later server second than the object's Last-Modified (src/core/guard.ts);
+ * the server's clock did not get there (Last-Modified ahead of the server's Date). Retrying later settles it.
+ */
+export class GuardNotSettledError extends AutoEncryptError {
+  readonly code = 'GUARD_NOT_SETTLED';
+  constructor(bucket: string, key: string, lastModified: string | undefined, servedAt: string | undefined) {
+    super(
+      `oss://${bucket}/${key}: Last-Modified (${lastModified ?? 'none'}) is not before the server's Date (${servedAt ?? 'none'}) after waiting, ` +
+        'so a concurrent change could not be told apart; nothing was changed. FC retries the event.',
+    );
+  }
+}
+
+/** VERSIONED_PLAINTEXT=delete: the object is encrypted but deleting the plaintext version failed; a retry finishes it. */
+export class PlaintextNotDeletedError extends AutoEncryptError {
+  readonly code = 'PLAINTEXT_NOT_DELETED';
+  constructor(bucket: string, key: string, readonly versionId: string, cause: unknown) {
     const why = cause instanceof OssOperationError ? `${cause.ossCode}: ${cause.message}` : String((cause as Error)?.message ?? cause);
     super(
-      `oss://${bucket}/${key} was encrypted but its ACL could not be put back (${why}); it now has ACL "default". ` +
-        `Restore it with PutObjectAcl (e.g. ossutil set-acl oss://${bucket}/${key} ${acl}).`,
+      `oss://${bucket}/${key} is encrypted but its plaintext version ${versionId} could not be deleted (${why}). ` +
+        'The retry FC makes deletes it (the handler finds and removes the event\'s plaintext version); or delete it by hand: ' +
+        `ossutil rm oss://${bucket}/${key} --version-id ${versionId}.`,
     );
   }
 }
@@ -102,6 +129,8 @@ const OSS_HINTS: Record<string, string> = {
   InvalidObjectState: 'restore the archived object first',
   InvalidEncryptionAlgorithmError: 'use SSE_ALGORITHM=AES256, KMS or SM4',
   InvalidAccessKeyId: 'the STS credentials are wrong or expired; check the function role',
+  FileImmutable: 'the bucket has a retention (WORM) policy, so objects cannot be rewritten until it expires; encrypt new uploads with PutObject SSE headers or bucket default encryption instead',
+  FileAlreadyExists: 'a bucket overwrite-protection rule forbids rewriting this key; exempt the function role (rule Principals) or the prefix, or rely on bucket default encryption',
   SignatureDoesNotMatch: 'the credentials are wrong; check the function role',
   NoSuchBucket: 'the bucket in the event does not exist in this region; check OSS_ENDPOINT and the trigger',
 };

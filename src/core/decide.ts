@@ -5,6 +5,7 @@
 import { ruleFor, type EncryptionTarget, type Policy } from '../config';
 import type { ObjectRef } from '../event/parse';
 import { STANDARD_METADATA_HEADERS, type ObjectHead, type ObjectSse } from '../oss/object-head';
+import { copyConditions } from './guard';
 
 /** Why an object was left alone. Stable strings: they appear in log lines and docs/function.md. */
 export const SKIP_REASONS = {
@@ -30,6 +31,11 @@ export const SKIP_REASONS = {
   DRY_RUN: 'dry-run',
   /** The same record (bucket, key, version, ETag) appeared earlier in this invocation: answered by that one. */
   DUPLICATE_RECORD: 'duplicate-record',
+  /**
+   * The bucket forbids rewriting this object (retention/WORM policy: FileImmutable; an overwrite-protection rule:
+   * FileAlreadyExists, evidence §21). Permanent, so a named skip with a hint, not a failure FC would retry forever.
+   */
+  WRITE_PROTECTED: 'write-protected',
 } as const;
 export type SkipReason = (typeof SKIP_REASONS)[keyof typeof SKIP_REASONS];
 
@@ -116,19 +122,25 @@ export function metadataHeaders(head: ObjectHead): Record<string, string> {
 }
 
 /**
- * The in-place CopyObject headers: REPLACE with all metadata (an in-place copy in an unversioned
- * bucket takes the request's metadata whatever the directive, oss-api.md §0.1), tags kept, the copy
- * conditional on the HEAD ETag so a concurrent overwrite is never clobbered, and the ACL re-sent
- * when it is not `default` (a copy resets it; UNCONFIRMED for in-place copies).
+ * The in-place CopyObject headers: REPLACE with all metadata (an in-place copy in an unversioned bucket takes the
+ * request's metadata whatever the directive, oss-api.md §0.1), the copy guard (guard.ts), the ACL re-sent when it is
+ * not `default` (a copy that changes encryption resets it: evidence §4), and the tags: sent explicitly with
+ * `Replace` when the object has any (whether `Copy` keeps them on an in-place copy is unproven: evidence §7),
+ * `Copy` otherwise (no extra request for untagged objects).
  */
-export function copyHeaders(head: ObjectHead, target: EncryptionTarget, acl?: string): Record<string, string> {
+export function copyHeaders(head: ObjectHead, target: EncryptionTarget, acl?: string, tags?: Record<string, string>): Record<string, string> {
   const h: Record<string, string> = {
     ...metadataHeaders(head),
     ...sseHeaders(target),
     'x-oss-metadata-directive': 'REPLACE',
-    'x-oss-tagging-directive': 'Copy',
-    'x-oss-copy-source-if-match': head.etag,
+    ...copyConditions(head),
   };
+  if (tags && Object.keys(tags).length > 0) {
+    h['x-oss-tagging-directive'] = 'Replace';
+    h['x-oss-tagging'] = taggingHeader(tags);
+  } else {
+    h['x-oss-tagging-directive'] = 'Copy';
+  }
   if (acl && acl !== 'default') h['x-oss-object-acl'] = acl;
   return h;
 }
@@ -147,4 +159,19 @@ export function describeSse(sse: ObjectSse | EncryptionTarget | undefined): stri
   const key = 'kmsKeyId' in sse && sse.kmsKeyId ? `(${sse.kmsKeyId})` : '';
   const data = ('dataEncryption' in sse ? sse.dataEncryption : 'kmsDataEncryption' in sse ? sse.kmsDataEncryption : undefined) ?? '';
   return `${alg}${key}${data ? `+${data}` : ''}`;
+}
+
+/**
+ * Is `now` what rewriting `source` to `target` produces: same bytes (size and ETag), every metadata header, the
+ * storage class, and the target encryption? Used after a 412 on the copy, which is also what a retried copy gets when
+ * the first attempt's response was lost, or what a duplicate delivery gets when its twin won: such a result is ours
+ * in every way that matters. A real newer change differs in at least one of these (or it would be the same object).
+ */
+export function isRewriteOf(now: ObjectHead, source: ObjectHead, target: EncryptionTarget): boolean {
+  if (!sseSatisfies(now.sse, target) || now.size !== source.size || !sameEtag(now.etag, source.etag)) return false;
+  if (now.storageClass !== source.storageClass) return false;
+  if (source.versionId && now.versionId === source.versionId) return false;
+  const a = metadataHeaders(now);
+  const b = metadataHeaders(source);
+  return Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 }

@@ -1,15 +1,18 @@
 /**
- * One object: HEAD → decide → (ACL read) → copy or multipart → confirm → (delete plaintext version).
- * Returns a result for every path and never throws; logs exactly one line per object.
+ * One object: HEAD → decide → settle the guard → (ACL and tags read) → guarded copy or multipart → confirm →
+ * (delete exactly the plaintext version HEAD saw). Returns a result for every path and never throws; logs exactly
+ * one line per object. The guarantees and their remaining windows: docs/resilience.md.
  */
 import type { Policy } from '../config';
-import { BucketNotAllowedError, EncryptionNotConfirmedError, OssOperationError, describeError } from '../errors';
+import { BucketNotAllowedError, EncryptionNotConfirmedError, GuardNotSettledError, OssOperationError, PlaintextNotDeletedError, describeError } from '../errors';
 import { isObjectCreated, type ObjectRef } from '../event/parse';
 import type { Logger } from '../log';
-import type { HeadResponse, OssGateway } from '../oss/gateway';
+import type { HeadResponse, OssGateway, OssResponse } from '../oss/gateway';
 import { sseFromHeaders, type ObjectHead } from '../oss/object-head';
-import { SKIP_REASONS, copyHeaders, decide, describeSse, sseSatisfies, targetFor, type Decision, type SkipReason } from './decide';
-import { multipartEncrypt } from './multipart';
+import { SKIP_REASONS, copyHeaders, decide, describeSse, isRewriteOf, sseSatisfies, targetFor, type Decision, type SkipReason } from './decide';
+import { isSettled, settleDelayMs } from './guard';
+import { multipartEncrypt, SourceVersionChangedError } from './multipart';
+import { deleteEventPlaintext } from './plaintext-versions';
 
 export interface ObjectResult {
   bucket: string;
@@ -29,6 +32,20 @@ export interface ObjectResult {
   plaintextVersionId?: string;
   /** True when VERSIONED_PLAINTEXT=delete removed that version. */
   plaintextDeleted?: boolean;
+  /** Delete mode, when more than one plaintext version of the event's upload was removed. */
+  plaintextVersionIds?: string[];
+  /**
+   * `encrypted` although this attempt's copy got 412: the object already is exactly what the rewrite makes (an
+   * earlier attempt whose response was lost, or a duplicate delivery that won the race).
+   */
+  rewrittenEarlier?: boolean;
+  /**
+   * Extra HEADs taken because the first was answered in the same server second as the object's Last-Modified, so
+   * the copy guard could not yet tell a later change apart (src/core/guard.ts). Absent when none was needed.
+   */
+  settleHeads?: number;
+  /** A short explanation where the reason alone does not say what happened. */
+  note?: string;
   error?: { code: string; message: string };
 }
 
@@ -37,6 +54,8 @@ export interface EncryptDeps {
   policy: Policy;
   logger: Logger;
   signal?: AbortSignal;
+  /** Epoch ms when FC ends the invocation (context.function.timeout); work that cannot finish by then is not started. */
+  deadline?: number;
 }
 
 /**
@@ -66,20 +85,28 @@ function skipAfterHead(err: unknown): SkipReason | undefined {
   if (isOss(err, 'NoSuchKey')) return SKIP_REASONS.GONE;
   // HEAD said restored but the restore expired meanwhile.
   if (isOss(err, 'InvalidObjectState')) return SKIP_REASONS.ARCHIVE_NOT_RESTORED;
+  // Retention (WORM) or an overwrite-protection rule: permanent, retrying only repeats it (evidence §21).
+  if (isOss(err, 'FileImmutable') || isOss(err, 'FileAlreadyExists')) return SKIP_REASONS.WRITE_PROTECTED;
+  // A part copy read a newer version than HEAD saw (versioned bucket): that upload has its own event.
+  if (err instanceof SourceVersionChangedError) return SKIP_REASONS.REPLACED;
   return undefined;
 }
 
 export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<ObjectResult> {
   const started = performance.now();
   const requestIds: string[] = [];
-  const track = (r: { requestId?: string; retriedRequestIds: string[] }) => {
+  const track = (r: Pick<OssResponse, 'requestId' | 'retriedRequestIds'>) => {
     requestIds.push(...r.retriedRequestIds);
     if (r.requestId) requestIds.push(r.requestId);
+  };
+  const trackError = (err: unknown) => {
+    if (err instanceof OssOperationError && err.requestId && !requestIds.includes(err.requestId)) requestIds.push(err.requestId);
   };
   const { oss, policy } = deps;
   let key = ref.key;
   let head: ObjectHead | undefined;
   let decision: Decision | undefined;
+  let settleHeads = 0;
 
   const finish = (partial: Omit<ObjectResult, 'bucket' | 'key' | 'durationMs' | 'requestIds'>): ObjectResult => {
     const result: ObjectResult = {
@@ -87,70 +114,106 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
       key,
       ...partial,
       ...(head && partial.size === undefined ? { size: head.size } : {}),
+      ...(settleHeads > 0 ? { settleHeads } : {}),
       durationMs: Math.round(performance.now() - started),
       requestIds,
     };
     const line = { ...result, ...(key !== ref.key ? { eventKey: ref.key } : {}) };
     if (result.outcome === 'failed') deps.logger.error(line, `failed: ${result.error?.message ?? result.reason}`);
+    else if (result.reason === SKIP_REASONS.WRITE_PROTECTED) deps.logger.warn(line, `skipped: ${result.reason}: ${result.error?.message ?? ''}`);
     else deps.logger.info(line, `${result.outcome}: ${result.reason}`);
     return result;
   };
   const skip = (reason: string, extra: Partial<ObjectResult> = {}) => finish({ outcome: 'skipped', reason, ...extra });
+  /** Delete mode, versioned bucket: the event's plaintext version goes even when this attempt rewrote nothing. */
+  const cleanup = async (current: ObjectHead) =>
+    policy.versionedPlaintext === 'delete' ? ((await deleteEventPlaintext(ref, key, current, oss, track)) ?? {}) : {};
 
   try {
     if (policy.allowedBuckets && !policy.allowedBuckets.includes(ref.bucket)) throw new BucketNotAllowedError(ref.bucket, policy.allowedBuckets);
     if (!isObjectCreated(ref)) return skip(SKIP_REASONS.NOT_OBJECT_CREATED);
-    const rule = targetFor(policy, ref.key);
+    // A rule is matched against the key actually encrypted (issue #15 item 3): before HEAD only when the event's
+    // spelling cannot turn out to be another key (no %XX or '+' to decode).
+    const keyCertain = ref.keyIsExact === true || decodedKeyCandidate(ref.key) === undefined;
+    if (keyCertain && targetFor(policy, ref.key).skip) return skip(SKIP_REASONS.EXCLUDED_BY_RULE);
+
+    const found = await headResolvingKey(ref, oss, requestIds);
+    if (!found) return skip(SKIP_REASONS.GONE);
+    key = found.key;
+    track(found.res);
+    head = found.res.head;
+    const rule = targetFor(policy, key);
     if (rule.skip) return skip(SKIP_REASONS.EXCLUDED_BY_RULE);
     const target = rule.target;
-
-    let headRes: HeadResponse;
-    try {
-      headRes = await oss.head(ref.bucket, key);
-    } catch (err) {
-      if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
-      if (!isOss(err, 'NoSuchKey')) throw err;
-      const decoded = ref.keyIsExact ? undefined : decodedKeyCandidate(key);
-      if (decoded === undefined) return skip(SKIP_REASONS.GONE);
-      try {
-        headRes = await oss.head(ref.bucket, decoded);
-        key = decoded;
-      } catch (err2) {
-        if (err2 instanceof OssOperationError && err2.requestId) requestIds.push(err2.requestId);
-        if (isOss(err2, 'NoSuchKey')) return skip(SKIP_REASONS.GONE);
-        throw err2;
-      }
-    }
-    track(headRes);
-    head = headRes.head;
-    decision = decide(ref, head, target, policy);
     const sseFields = { algorithm: target.algorithm, ...(target.kmsKeyId ? { kmsKeyId: target.kmsKeyId } : {}) };
-    if (decision.action === 'skip') {
-      const current = head.sse ? { algorithm: head.sse.algorithm, ...(head.sse.kmsKeyId ? { kmsKeyId: head.sse.kmsKeyId } : {}) } : {};
-      return skip(decision.reason, current);
-    }
+    const skipDecided = async (d: Extract<Decision, { action: 'skip' }>, current: ObjectHead) => {
+      const sse = current.sse ? { algorithm: current.sse.algorithm, ...(current.sse.kmsKeyId ? { kmsKeyId: current.sse.kmsKeyId } : {}) } : {};
+      const swept = d.reason === SKIP_REASONS.ALREADY_ENCRYPTED || d.reason === SKIP_REASONS.REPLACED ? await cleanup(current) : {};
+      return skip(d.reason, { ...sse, ...swept });
+    };
+
+    decision = decide(ref, head, target, policy);
+    if (decision.action === 'skip') return await skipDecided(decision, head);
     if (policy.dryRun) return skip(SKIP_REASONS.DRY_RUN, { ...sseFields, method: decision.method, dryRun: true });
 
+    // The guard needs a HEAD answered after Last-Modified's second (guard.ts): fresh uploads wait for it once.
+    for (let round = 0; !isSettled(head) && round < 3; round++) {
+      const wait = settleDelayMs(head);
+      if (deps.deadline !== undefined && Date.now() + wait > deps.deadline) break;
+      await sleep(wait, deps.signal);
+      const again = await oss.head(ref.bucket, key);
+      settleHeads++;
+      track(again);
+      head = again.head;
+      decision = decide(ref, head, target, policy);
+      if (decision.action === 'skip') return await skipDecided(decision, head);
+    }
+    if (!isSettled(head)) throw new GuardNotSettledError(ref.bucket, key, head.lastModified, head.servedAt);
+
+    let method = decision.method;
     let responseHeaders: Record<string, string>;
+    let rewrittenEarlier = false;
     try {
-      let acl: string | undefined;
-      if (policy.preserveAcl) {
-        const a = await oss.getAcl(ref.bucket, key);
-        track(a);
-        acl = a.acl;
-      }
-      if (decision.method === 'copy') {
-        const c = await oss.copyInPlace(ref.bucket, key, copyHeaders(head, target, acl));
-        track(c);
-        responseHeaders = c.headers;
+      // Read as late as possible: no condition sees an ACL or tag change (guard.ts).
+      const [acl, tags] = await Promise.all([readAcl(oss, policy, ref.bucket, key, track), readTags(oss, head, ref.bucket, key, track)]);
+      const multipart = async () =>
+        (await multipartEncrypt(ref.bucket, key, head!, target, acl, tags, { ...deps, requestIds })).completeHeaders;
+      if (method === 'copy') {
+        try {
+          const c = await oss.copyInPlace(ref.bucket, key, copyHeaders(head, target, acl, tags));
+          track(c);
+          responseHeaders = c.headers;
+        } catch (err) {
+          // OSS's "1 GB" limit for a copy that changes encryption may sit below MULTIPART_THRESHOLD_BYTES (evidence §10).
+          if (!isOss(err, 'EntityTooLarge')) throw err;
+          trackError(err);
+          method = 'multipart';
+          responseHeaders = await multipart();
+        }
       } else {
-        responseHeaders = (await multipartEncrypt(ref.bucket, key, head, target, acl, { ...deps, requestIds })).completeHeaders;
+        responseHeaders = await multipart();
       }
     } catch (err) {
-      const reason = skipAfterHead(err);
-      if (!reason) throw err;
-      if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
-      return skip(reason, { method: decision.method });
+      trackError(err);
+      if (!isOss(err, 'PreconditionFailed')) {
+        const reason = skipAfterHead(err);
+        if (!reason) throw err;
+        return skip(reason, { method, ...(reason === SKIP_REASONS.WRITE_PROTECTED ? { error: describeError(err) } : {}) });
+      }
+      // 412: changed since HEAD. Our own earlier attempt (response lost) or a duplicate's rewrite also changes it, and
+      // then the object already is what this rewrite makes; anything else is a newer change with its own event.
+      let now: HeadResponse;
+      try {
+        now = await oss.head(ref.bucket, key);
+      } catch (headErr) {
+        trackError(headErr);
+        if (isOss(headErr, 'NoSuchKey')) return skip(SKIP_REASONS.GONE, { method });
+        throw headErr;
+      }
+      track(now);
+      if (!isRewriteOf(now.head, head, target)) return skip(SKIP_REASONS.REPLACED, { method, ...(await cleanup(now.head)) });
+      responseHeaders = now.headers;
+      rewrittenEarlier = true;
     }
 
     // Confirm from the response; one more HEAD only when the response does not say.
@@ -164,20 +227,31 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
     }
     if (!sseSatisfies(confirmed, target)) throw new EncryptionNotConfirmedError(ref.bucket, key, describeSse(target), describeSse(confirmed));
 
-    const result: Partial<ObjectResult> = { ...sseFields, method: decision.method };
+    // Versioned bucket: the copy must have read exactly the version HEAD saw. If it read another one (a version that
+    // became current after HEAD without a later Last-Modified, e.g. the HEAD'd one deleted by id), undo it.
+    const sourceVersion = responseHeaders['x-oss-copy-source-version-id'];
+    if (!rewrittenEarlier && head.versionId && sourceVersion && sourceVersion !== head.versionId && versionAfter && versionAfter !== 'null') {
+      track(await oss.deleteVersion(ref.bucket, key, versionAfter));
+      return skip(SKIP_REASONS.REPLACED, { method, note: `the copy read version ${sourceVersion}, not ${head.versionId}; its result was deleted` });
+    }
+
+    const result: Partial<ObjectResult> = { ...sseFields, method, ...(rewrittenEarlier ? { rewrittenEarlier } : {}) };
     if (confirmed?.kmsKeyId) result.kmsKeyId = confirmed.kmsKeyId;
-    // Versioned bucket: the copy made a new version and left the plaintext one noncurrent (oss-api.md §0.6).
-    const plaintext = responseHeaders['x-oss-copy-source-version-id'] ?? head.versionId;
-    if (plaintext && plaintext !== 'null' && versionAfter && versionAfter !== 'null' && versionAfter !== plaintext) {
-      result.plaintextVersionId = plaintext;
+    // Versioned bucket: the rewrite made a new version and left the one HEAD saw, plaintext, noncurrent (§0.6).
+    if (head.versionId && versionAfter && versionAfter !== 'null' && versionAfter !== head.versionId) {
+      result.plaintextVersionId = head.versionId;
       if (policy.versionedPlaintext === 'delete') {
-        track(await oss.deleteVersion(ref.bucket, key, plaintext));
+        try {
+          track(await oss.deleteVersion(ref.bucket, key, head.versionId));
+        } catch (err) {
+          throw new PlaintextNotDeletedError(ref.bucket, key, head.versionId, err);
+        }
         result.plaintextDeleted = true;
       }
     }
     return finish({ outcome: 'encrypted', reason: decision.reason, ...result });
   } catch (err) {
-    if (err instanceof OssOperationError && err.requestId && !requestIds.includes(err.requestId)) requestIds.push(err.requestId);
+    trackError(err);
     const error = describeError(err);
     return finish({
       outcome: 'failed',
@@ -187,3 +261,45 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
     });
   }
 }
+
+/** HEAD the event's key verbatim, then (once, after a 404) its decoded form; undefined when neither exists. */
+async function headResolvingKey(ref: ObjectRef, oss: OssGateway, requestIds: string[]): Promise<{ key: string; res: HeadResponse } | undefined> {
+  const attempt = async (key: string) => {
+    try {
+      return { key, res: await oss.head(ref.bucket, key) };
+    } catch (err) {
+      if (err instanceof OssOperationError && err.requestId) requestIds.push(err.requestId);
+      if (isOss(err, 'NoSuchKey')) return undefined;
+      throw err;
+    }
+  };
+  const verbatim = await attempt(ref.key);
+  if (verbatim) return verbatim;
+  const decoded = ref.keyIsExact ? undefined : decodedKeyCandidate(ref.key);
+  return decoded === undefined ? undefined : attempt(decoded);
+}
+
+async function readAcl(oss: OssGateway, policy: Policy, bucket: string, key: string, track: (r: OssResponse) => void): Promise<string | undefined> {
+  if (!policy.preserveAcl) return undefined;
+  const a = await oss.getAcl(bucket, key);
+  track(a);
+  return a.acl;
+}
+
+/** Only objects HEAD shows tags on cost a GetObjectTagging (evidence §7: sent with Replace, not trusted to Copy). */
+async function readTags(oss: OssGateway, head: ObjectHead, bucket: string, key: string, track: (r: OssResponse) => void): Promise<Record<string, string> | undefined> {
+  if (head.taggingCount <= 0) return undefined;
+  const t = await oss.getTagging(bucket, key);
+  track(t);
+  return t.tags;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(timer); reject(signal!.reason); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+

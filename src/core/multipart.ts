@@ -1,17 +1,18 @@
 /**
  * Objects above MULTIPART_THRESHOLD_BYTES: CopyObject that changes encryption is limited to 1 GB
- * (oss-api.md §0.3), so Initiate (SSE + all metadata + tags + storage class) → parallel
- * UploadPartCopy (each conditional on the HEAD ETag) → Complete, then the ACL. Any failure aborts
- * the upload. UploadPartCopy moves no bytes through the function, so memory stays flat.
+ * (evidence §10), so Initiate (SSE + all metadata + tags + storage class) → parallel UploadPartCopy (each
+ * guarded like the single copy, guard.ts) → Complete with the ACL. Any failure aborts the upload, and so does FC's
+ * deadline drawing near. UploadPartCopy moves no bytes through the function, so memory stays flat.
  * Not ali-oss `multipartUploadCopy`: it copies no metadata (oss-api.md §0.5).
  */
 import { MAX_PARTS, type EncryptionTarget, type Policy } from '../config';
 import type { HeadResponse, OssGateway } from '../oss/gateway';
 import type { ObjectHead } from '../oss/object-head';
 import { metadataHeaders, sameEtag, sseHeaders, sseSatisfies, taggingHeader } from './decide';
+import { copyConditions } from './guard';
 import { mapLimit } from './pool';
 import type { Logger } from '../log';
-import { AclNotRestoredError, OssOperationError } from '../errors';
+import { DeadlineError, OssOperationError } from '../errors';
 
 export interface PartRange {
   number: number;
@@ -39,13 +40,27 @@ export interface MultipartResult {
   partCount: number;
 }
 
+/**
+ * Time kept free before FC's deadline for CompleteMultipartUpload or AbortMultipartUpload (with their retries). A
+ * part is not started unless it and every part after it can finish before `deadline - COMPLETION_RESERVE_MS`.
+ */
+export const COMPLETION_RESERVE_MS = 5_000;
+
+/** A part copy read another version than HEAD saw (versioned bucket): a newer upload landed. */
+export class SourceVersionChangedError extends Error {
+  constructor(readonly expected: string, readonly got: string) {
+    super(`UploadPartCopy read version ${got}, not ${expected}`);
+  }
+}
+
 export async function multipartEncrypt(
   bucket: string,
   key: string,
   head: ObjectHead,
   target: EncryptionTarget,
   acl: string | undefined,
-  deps: { oss: OssGateway; policy: Policy; logger: Logger; signal?: AbortSignal; requestIds: string[] },
+  tags: Record<string, string> | undefined,
+  deps: { oss: OssGateway; policy: Policy; logger: Logger; signal?: AbortSignal; deadline?: number; requestIds: string[] },
 ): Promise<MultipartResult> {
   const { oss, policy, requestIds } = deps;
   const track = (r: { requestId?: string; retriedRequestIds: string[] }) => {
@@ -53,27 +68,38 @@ export async function multipartEncrypt(
     if (r.requestId) requestIds.push(r.requestId);
   };
   const headers: Record<string, string> = { ...metadataHeaders(head), ...sseHeaders(target) };
-  if (head.taggingCount > 0) {
-    const t = await oss.getTagging(bucket, key);
-    track(t);
-    if (Object.keys(t.tags).length) headers['x-oss-tagging'] = taggingHeader(t.tags);
-  }
+  if (tags && Object.keys(tags).length) headers['x-oss-tagging'] = taggingHeader(tags);
+  const parts = planParts(head.size, partSizeFor(head.size, policy.multipartPartBytes));
+  const budget = new PartBudget(parts.length, policy.multipartConcurrency, deps.deadline);
+  budget.check(bucket, key);
   const init = await oss.initMultipart(bucket, key, headers);
   track(init);
-  const parts = planParts(head.size, partSizeFor(head.size, policy.multipartPartBytes));
   let complete;
   let completeSent = false;
+  let stopped = false;
+  const expire = budget.timer();
   try {
-    const done = await mapLimit(parts, policy.multipartConcurrency, async (p) => {
+    const copying = mapLimit(parts, policy.multipartConcurrency, async (p) => {
+      if (stopped) throw new Error('stopped');
       deps.signal?.throwIfAborted();
-      const r = await oss.uploadPartCopy(bucket, key, init.uploadId, p.number, p, { 'x-oss-copy-source-if-match': head.etag });
+      budget.check(bucket, key);
+      const t0 = Date.now();
+      // Guarded like the single copy (guard.ts): a change after HEAD, same ETag or not, fails the part.
+      const r = await oss.uploadPartCopy(bucket, key, init.uploadId, p.number, p, copyConditions(head));
       track(r);
+      const read = r.headers['x-oss-copy-source-version-id'];
+      if (head.versionId && read && read !== head.versionId) throw new SourceVersionChangedError(head.versionId, read);
+      budget.done(Date.now() - t0);
       return { number: p.number, etag: r.etag };
     });
+    copying.catch(() => undefined);
+    const done = await Promise.race([copying, expire.promise]);
     completeSent = true;
-    complete = await oss.complete(bucket, key, init.uploadId, done);
+    // The ACL goes on Complete (evidence §14): the object never exists with the bucket's ACL in between.
+    complete = await oss.complete(bucket, key, init.uploadId, done, acl && acl !== 'default' ? { 'x-oss-object-acl': acl } : {});
     track(complete);
   } catch (err) {
+    stopped = true;
     let uploadGone = false;
     try {
       const a = await persist(() => oss.abort(bucket, key, init.uploadId), ['NoSuchUpload']);
@@ -84,24 +110,47 @@ export async function multipartEncrypt(
       deps.logger.warn({ bucket, key, uploadId: init.uploadId, err: (abortErr as Error).message }, 'abort of multipart upload failed; remove it with AbortMultipartUpload or a lifecycle rule');
     }
     // Nobody else knows our upload id: if it is gone after a Complete whose answer was lost, and the object is now
-    // what that Complete makes, the rewrite happened and only the ACL is left to do (a re-run would see a new ETag
-    // and skip the object as replaced, ACL never restored). test/resilience/fault-matrix.test.ts "responses lost".
+    // what that Complete makes, the rewrite happened. test/resilience/fault-matrix.test.ts "responses lost".
     const finished = completeSent && uploadGone ? await completedUnseen(oss, bucket, key, head, target) : undefined;
-    if (!finished) throw err;
+    if (!finished) throw err instanceof PartBudgetExceeded ? new DeadlineError(bucket, key, budget.finished, parts.length) : err;
     track(finished);
     deps.logger.warn({ bucket, key, uploadId: init.uploadId }, 'CompleteMultipartUpload got no answer but OSS completed it; continuing');
     complete = finished;
-  }
-  // Initiate takes no ACL header (oss-api.md §1.4), so the ACL is put once the object exists. The new object
-  // already has the default ACL here and a re-run cannot know the old one, so this must not give up lightly.
-  if (acl && acl !== 'default') {
-    try {
-      track(await persist(() => oss.putAcl(bucket, key, acl)));
-    } catch (aclErr) {
-      throw new AclNotRestoredError(bucket, key, acl, aclErr);
-    }
+  } finally {
+    expire.cancel();
   }
   return { completeHeaders: complete.headers, partCount: parts.length };
+}
+
+class PartBudgetExceeded extends Error {}
+
+/**
+ * FC's deadline for part copies. Parts are estimated at the slowest one seen so far; before the first has finished,
+ * only the reserve is checked. A timer also fires at `deadline - COMPLETION_RESERVE_MS` in case a part hangs.
+ */
+class PartBudget {
+  finished = 0;
+  private slowestMs = 0;
+  constructor(private readonly total: number, private readonly concurrency: number, private readonly deadline: number | undefined) {}
+  done(ms: number): void {
+    this.finished++;
+    this.slowestMs = Math.max(this.slowestMs, ms);
+  }
+  /** Throws when the parts not yet finished cannot all be copied before the reserve. */
+  check(bucket: string, key: string): void {
+    if (this.deadline === undefined) return;
+    const rounds = Math.ceil((this.total - this.finished) / this.concurrency);
+    if (Date.now() + rounds * this.slowestMs + COMPLETION_RESERVE_MS > this.deadline) throw new PartBudgetExceeded(`oss://${bucket}/${key}: deadline`);
+  }
+  timer(): { promise: Promise<never>; cancel(): void } {
+    if (this.deadline === undefined) return { promise: new Promise<never>(() => undefined), cancel: () => undefined };
+    let t: NodeJS.Timeout;
+    const promise = new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new PartBudgetExceeded('deadline')), Math.max(0, this.deadline! - COMPLETION_RESERVE_MS - Date.now()));
+    });
+    promise.catch(() => undefined);
+    return { promise, cancel: () => clearTimeout(t) };
+  }
 }
 
 /**

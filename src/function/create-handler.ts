@@ -15,7 +15,8 @@ export interface FcContext {
   region: string;
   accountId?: string;
   credentials?: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
-  function?: { name: string };
+  /** FC 3.0: `timeout` is the function's timeout in seconds (evidence §29). */
+  function?: { name: string; timeout?: number };
 }
 
 export interface CreateHandlerOptions {
@@ -70,6 +71,9 @@ export function createHandler(opts: CreateHandlerOptions = {}): FcHandler {
     async handler(event, context) {
       const logger = baseLogger.child({ requestId: context.requestId });
       const started = performance.now();
+      // FC ends the invocation at its timeout; multipart rewrites stop starting parts that could not finish by then.
+      const timeout = Number(context.function?.timeout);
+      const deadline = Number.isFinite(timeout) && timeout > 0 ? Date.now() + timeout * 1000 : undefined;
       let refs;
       try {
         refs = parseEvent(event);
@@ -96,7 +100,7 @@ export function createHandler(opts: CreateHandlerOptions = {}): FcHandler {
         onRetry: ({ operation, error, attempt, delayMs }) =>
           logger.warn({ operation, code: error.ossCode, status: error.status, ossRequestId: error.requestId, attempt, delayMs }, `retrying ${operation}`),
       });
-      const summary = await processObjects(refs, { oss, policy, logger, requestId: context.requestId });
+      const summary = await processObjects(refs, { oss, policy, logger, requestId: context.requestId, ...(deadline !== undefined ? { deadline } : {}) });
       // requestId is already on the child logger's bindings; logging it again would duplicate the JSON key.
       const { results, requestId: _requestId, ...counts } = summary;
       logger.info({ ...counts, durationMs: Math.round(performance.now() - started) }, 'invocation summary');

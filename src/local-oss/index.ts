@@ -79,6 +79,11 @@ export interface LocalOss {
   inspect: {                                 // test-only peeks that bypass HTTP
     storedBytes(bucket: string, key: string, versionId?: string): Promise<Buffer>;   // at-rest bytes
     multipartUploads(bucket: string): Array<{ key: string; uploadId: string; parts: number }>;
+    /**
+     * Moves the Last-Modified of every version of `bucket` (or of one key) `ms` into the past, as if written then:
+     * tests use it to seed objects whose HEAD is "settled" (src/core/guard.ts) without sleeping a second.
+     */
+    backdate(bucket: string, ms: number, key?: string): Promise<void>;
   };
   close(): Promise<void>;
 }
@@ -166,6 +171,11 @@ export async function startLocalOss(opts: LocalOssOptions = {}): Promise<LocalOs
         return blobs.readStored(v.blobId);
       },
       multipartUploads: (bucket) => state.uploads(bucket).map((u) => ({ key: u.key, uploadId: u.uploadId, parts: Object.keys(u.parts).length })),
+      backdate: async (bucket, ms, key) => {
+        for (const k of key !== undefined ? [key] : state.keys(bucket)) {
+          for (const v of state.versions(bucket, k)) await state.update(bucket, { ...v, lastModified: v.lastModified - ms });
+        }
+      },
     },
     close: () => {
       closed ??= (async () => {

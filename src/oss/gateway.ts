@@ -57,6 +57,15 @@ export interface ListV2Response extends OssResponse {
   nextContinuationToken?: string;
 }
 
+/** One version of one key (ListObjectVersions), newest first as OSS lists them. */
+export interface KeyVersion {
+  versionId: string;
+  etag: string;
+  size: number;
+  isLatest: boolean;
+  lastModified?: string;
+}
+
 export interface ListV2Query {
   prefix?: string;
   continuationToken?: string;
@@ -83,10 +92,13 @@ export interface OssGateway {
     range: { start: number; end: number },
     headers: Record<string, string>,
   ): Promise<OssResponse & { etag: string }>;
-  complete(bucket: string, key: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<OssResponse & { etag?: string }>;
+  /** `headers`: e.g. `x-oss-object-acl`, which OSS applies on Complete (evidence §14). */
+  complete(bucket: string, key: string, uploadId: string, parts: { number: number; etag: string }[], headers?: Record<string, string>): Promise<OssResponse & { etag?: string }>;
   abort(bucket: string, key: string, uploadId: string): Promise<OssResponse>;
   deleteVersion(bucket: string, key: string, versionId: string): Promise<OssResponse>;
   listV2(bucket: string, query?: ListV2Query): Promise<ListV2Response>;
+  /** Every version (not delete markers) of exactly this key, newest first. */
+  listKeyVersions(bucket: string, key: string): Promise<OssResponse & { versions: KeyVersion[] }>;
 }
 
 /** ali-oss internals used for exact-header requests (lib/object.js `_objectRequestParams`, lib/client.js `request`). */
@@ -285,8 +297,10 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
       return { ...base, etag: base.headers.etag ?? '' };
     },
 
-    async complete(bucket, key, uploadId, parts) {
-      const { result, base } = await call('CompleteMultipartUpload', () => client(bucket).completeMultipartUpload(key, uploadId, parts, { timeout } as OSS.CompleteMultipartUploadOptions));
+    async complete(bucket, key, uploadId, parts, headers = {}) {
+      const { result, base } = await call('CompleteMultipartUpload', () =>
+        client(bucket).completeMultipartUpload(key, uploadId, parts, { timeout, headers } as OSS.CompleteMultipartUploadOptions),
+      );
       const etag = (result as { etag?: string }).etag ?? base.headers.etag;
       return { ...base, ...(etag ? { etag } : {}) };
     },
@@ -299,6 +313,28 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
     async deleteVersion(bucket, key, versionId) {
       const { base } = await call('DeleteObject', () => client(bucket).delete(key, { versionId, timeout } as OSS.RequestOptions));
       return base;
+    },
+
+    async listKeyVersions(bucket, key) {
+      type Page = { objects: Array<{ name: string; versionId: string; etag: string; size: number; isLatest: boolean; lastModified?: string }>; isTruncated: boolean; nextKeyMarker?: string | null; nextVersionIdMarker?: string | null; res: { headers: Record<string, string> } };
+      const versions: KeyVersion[] = [];
+      const retriedRequestIds: string[] = [];
+      let last: OssResponse | undefined;
+      let marker: { keyMarker: string; versionIdMarker: string } | undefined;
+      // Paged by key: a key with more than 1000 versions takes several pages; another key ends the listing.
+      for (;;) {
+        const { result, base } = await call('ListObjectVersions', () =>
+          (client(bucket) as unknown as { getBucketVersions(q: object, o: object): Promise<Page> }).getBucketVersions({ prefix: key, maxKeys: 1000, ...(marker ?? {}) }, { timeout }),
+        );
+        retriedRequestIds.push(...base.retriedRequestIds);
+        last = base;
+        const mine = result.objects.filter((o) => o.name === key);
+        versions.push(...mine.map((o) => ({ versionId: o.versionId, etag: o.etag, size: o.size, isLatest: o.isLatest, ...(o.lastModified ? { lastModified: o.lastModified } : {}) })));
+        const other = result.objects.some((o) => o.name !== key);
+        if (!result.isTruncated || other || !result.nextKeyMarker || result.nextKeyMarker !== key) break;
+        marker = { keyMarker: result.nextKeyMarker, versionIdMarker: result.nextVersionIdMarker ?? '' };
+      }
+      return { ...last!, retriedRequestIds, versions };
     },
 
     async listV2(bucket, query = {}) {

@@ -23,6 +23,8 @@ export interface ObjectHead {
   etag: string;
   size: number;
   lastModified?: string;
+  /** The response's `Date`: the server's clock when it answered (one-second resolution, like Last-Modified). */
+  servedAt?: string;
   /**
    * The standard metadata headers present on the object (lower-case names), present-but-empty ones included.
    * Values are byte strings (one char per byte, as Node reads headers): see {@link ByteString}.
@@ -98,6 +100,8 @@ export function parseObjectHead(headers: Record<string, unknown>): ObjectHead {
     taggingCount: Number(str(headers, 'x-oss-tagging-count') ?? 0) || 0,
   };
   if (lastModified) head.lastModified = lastModified;
+  const servedAt = str(headers, 'date');
+  if (servedAt) head.servedAt = servedAt;
   if (algorithm) head.sse = { algorithm, ...(kmsKeyId ? { kmsKeyId } : {}), ...(dataEncryption ? { dataEncryption } : {}) };
   if (restore) head.restore = restore;
   if (versionId && versionId !== 'null') head.versionId = versionId;

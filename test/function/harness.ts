@@ -47,9 +47,11 @@ export async function startHarness(env: Record<string, string> = {}, ossOpts: Lo
   const handler = createHandler({ env: fullEnv, logger: logs.logger });
   let n = 0;
   const context = (requestId = `req-${++n}`): FcContext => ({ requestId, region: oss.region, credentials: oss.issueStsCredentials() });
+  const client = ossClient(oss, BUCKET) as Client;
+  seededBy.set(client, oss);
   return {
     oss,
-    client: ossClient(oss, BUCKET) as Client,
+    client,
     logs,
     policy: loadPolicy(fullEnv),
     handler,
@@ -84,14 +86,23 @@ export function ossEvent(records: Array<{ key: string; eTag?: string; size?: num
   );
 }
 
-/** Uploads an object and returns the event that OSS would send for it. */
+/** The harness client's local OSS, so upload() can backdate what it seeded. */
+const seededBy = new WeakMap<Client, LocalOss>();
+
+/**
+ * Uploads an object and returns the event that OSS would send for it. The object is backdated 2 s, as if uploaded
+ * earlier, so its HEAD is "settled" (src/core/guard.ts) and request counts do not depend on the wall clock;
+ * `fresh: true` keeps the real Last-Modified (tests of the settle wait itself).
+ */
 export async function upload(
   client: Client,
   key: string,
   body: Buffer,
-  opts: { headers?: Record<string, string>; meta?: Record<string, string> } = {},
+  opts: { headers?: Record<string, string>; meta?: Record<string, string>; fresh?: boolean } = {},
 ): Promise<{ key: string; eTag: string; size: number }> {
   await client.put(key, body, { headers: opts.headers ?? {}, ...(opts.meta ? { meta: opts.meta } : {}) } as OSS.PutObjectOptions);
+  const oss = seededBy.get(client);
+  if (oss && !opts.fresh) await oss.inspect.backdate(BUCKET, 2000, key);
   const head = await client.head(key);
   const etag = String((head.res.headers as Record<string, string>).etag).replace(/"/g, '');
   return { key, eTag: etag, size: body.length };

@@ -40,7 +40,8 @@ describe('unusable KMS keys fail permanently, clearly, and leave the object inta
       expect(r).toMatchObject({ outcome: 'failed', reason: code, algorithm: 'KMS', kmsKeyId: keyId, error: { code } });
       expect(r!.error!.message).toContain(keyId);
       expect(r!.error!.message).toMatch(hint);
-      expect(h.oss.requestLog.counts({ key: obj.key })).toEqual({ HeadObject: 1, GetObjectACL: 1, CopyObject: 1 });
+      // The object is tagged, so its tags are read to be sent with the copy (evidence §7).
+      expect(h.oss.requestLog.counts({ key: obj.key })).toEqual({ HeadObject: 1, GetObjectACL: 1, GetObjectTagging: 1, CopyObject: 1 });
       expect(h.logs.lines().filter((l) => /^retrying/.test(String(l.msg)))).toEqual([]);
       expect(await snapshot(h.client, obj.key)).toEqual(before);
       expect((await h.client.head(obj.key)).res.headers).not.toHaveProperty('x-oss-server-side-encryption');

@@ -62,7 +62,7 @@ describe('races', () => {
     w.oss.faults.set([{ op: 'CopyObject', kind: 'slow', rate: 1, delayMs: 1000 }]);
     const pending = w.invoke(bucket, [old!]);
     await logged(w, 'HeadObject', key);
-    const [fresh] = await putObjects(client, [{ key, body: Buffer.from('NEW bytes, newer upload'), headers: { 'Content-Type': 'text/csv', 'x-oss-tagging': 'gen=2' }, meta: { v: '2' } }]);
+    const [fresh] = await putObjects(client, [{ key, body: Buffer.from('NEW bytes, newer upload'), headers: { 'Content-Type': 'text/csv', 'x-oss-tagging': 'gen=2' }, meta: { v: '2' } }], { fresh: true });
     const newest = await takeSnapshot(client, key);
     const first = resultOf(await pending, key)!;
     expect(first).toMatchObject({ outcome: 'skipped', reason: 'replaced' });
@@ -113,7 +113,7 @@ describe('races', () => {
     const pending = w.invoke(bucket, [old!]);
     await logged(w, 'UploadPartCopy', key, 1);
     const newBody = randomBytes(THRESHOLD + PART);
-    const [fresh] = await putObjects(client, [{ key, body: newBody, headers: { 'Content-Type': 'video/webm', 'x-oss-tagging': 'gen=2', 'x-oss-object-acl': 'public-read' }, meta: { gen: '2' } }]);
+    const [fresh] = await putObjects(client, [{ key, body: newBody, headers: { 'Content-Type': 'video/webm', 'x-oss-tagging': 'gen=2', 'x-oss-object-acl': 'public-read' }, meta: { gen: '2' } }], { fresh: true });
     const newest = await takeSnapshot(client, key);
     expect(resultOf(await pending, key)).toMatchObject({ outcome: 'skipped', reason: 'replaced', method: 'multipart' });
     expect(w.oss.inspect.multipartUploads(bucket)).toEqual([]);

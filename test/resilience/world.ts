@@ -57,10 +57,23 @@ export function objectSpecs(prefix: string): ObjectSpec[] {
   ];
 }
 
-export async function putObjects(client: OSS, specs: ObjectSpec[]): Promise<Array<{ key: string; eTag: string; size: number }>> {
+/** Clients made by World.client, so putObjects can reach their local OSS to backdate what it seeded. */
+const seededBy = new WeakMap<OSS, { oss: LocalOss; bucket: string }>();
+
+/** Backdating by this much makes a seeded object's HEAD "settled" (src/core/guard.ts) without a one-second sleep. */
+export const SETTLED_MS = 2000;
+
+/**
+ * Uploads `specs`. By default each object is backdated SETTLED_MS, as if uploaded earlier, so runs are deterministic
+ * (no settle HEAD whose need depends on the wall clock) and fast. `fresh: true` for uploads that race an invocation:
+ * those must carry their real Last-Modified, or the test would lie about the guard.
+ */
+export async function putObjects(client: OSS, specs: ObjectSpec[], opts: { fresh?: boolean } = {}): Promise<Array<{ key: string; eTag: string; size: number }>> {
   const out = [];
+  const seed = seededBy.get(client);
   for (const s of specs) {
     await client.put(s.key, s.body, { headers: s.headers, ...(s.meta ? { meta: s.meta } : {}) } as OSS.PutObjectOptions);
+    if (seed && !opts.fresh) await seed.oss.inspect.backdate(seed.bucket, SETTLED_MS, s.key);
     const etag = String((((await client.head(s.key)).res.headers) as Record<string, string>).etag).replace(/"/g, '');
     out.push({ key: s.key, eTag: etag, size: s.body.length });
   }
@@ -106,7 +119,11 @@ export async function startWorld(env: Record<string, string> = {}, ossOpts: Loca
   const context = (): FcContext => ({ requestId: `res-${++n}`, region: oss.region, credentials: oss.issueStsCredentials() });
   return {
     oss, logs, fc, env: fullEnv,
-    client: (bucket) => ossClient(oss, bucket),
+    client: (bucket) => {
+      const c = ossClient(oss, bucket);
+      seededBy.set(c, { oss, bucket });
+      return c;
+    },
     context,
     async invoke(bucket, records) {
       try {

@@ -1,0 +1,49 @@
+/**
+ * The copy guard: what makes the in-place rewrite refuse to overwrite a change made after our HEAD.
+ *
+ * `x-oss-copy-source-if-match` alone misses every change that keeps the ETag (identical bytes re-uploaded with other
+ * metadata, a metadata-only in-place copy). Last-Modified sees those, through `x-oss-copy-source-if-unmodified-since`,
+ * with two catches:
+ * - RFC 7232 §6 (and S3, and the local OSS) ignore If-Unmodified-Since when If-Match is present and holds; for OSS
+ *   this is unknown. So the guard sends If-Unmodified-Since ALONE: it then holds under either reading. Every change
+ *   to an object's bytes or metadata sets a new Last-Modified, so it sees everything If-Match saw.
+ * - Last-Modified has one-second resolution: a change in the same second as the HEAD'd version passes the condition.
+ *   So the guard is only used with a HEAD whose own response `Date` (server clock) is in a later second than that
+ *   version's Last-Modified ("settled"): every change after it then carries a later Last-Modified. A HEAD that is not
+ *   settled is repeated once the server's second has passed (≤ ~1 s, only for objects written in the last second,
+ *   i.e. fresh uploads). Assumes OSS stamps `Date` after it read the object, as any server does.
+ * Not seen by any condition: PutObjectAcl and PutObjectTagging (neither changes ETag nor Last-Modified). The ACL and
+ * tags are therefore read as late as possible, right before the copy (docs/resilience.md states the window).
+ */
+import type { ObjectHead } from '../oss/object-head';
+
+const seconds = (httpDate: string | undefined): number | undefined => {
+  if (!httpDate) return undefined;
+  const t = Date.parse(httpDate);
+  return Number.isNaN(t) ? undefined : Math.floor(t / 1000);
+};
+
+/** True when the HEAD was answered in a later server second than the object's Last-Modified. */
+export function isSettled(head: Pick<ObjectHead, 'lastModified' | 'servedAt'>): boolean {
+  const lm = seconds(head.lastModified);
+  const at = seconds(head.servedAt);
+  return lm !== undefined && at !== undefined && at > lm;
+}
+
+/** How long to wait before a HEAD can be settled: until the server clock leaves Last-Modified's second. */
+export function settleDelayMs(head: Pick<ObjectHead, 'lastModified' | 'servedAt'>): number {
+  const lm = seconds(head.lastModified);
+  const at = seconds(head.servedAt);
+  if (lm === undefined || at === undefined) return 0;
+  // `at` is the server's second when it answered; the next second starts at most 1 s later.
+  return Math.max(0, (lm - at + 1) * 1000) + 20;
+}
+
+/**
+ * The conditions for CopyObject / UploadPartCopy from the current version. Without a Last-Modified (never seen from
+ * OSS) it falls back to the ETag, the weaker guard.
+ */
+export function copyConditions(head: Pick<ObjectHead, 'lastModified' | 'etag'>): Record<string, string> {
+  if (head.lastModified) return { 'x-oss-copy-source-if-unmodified-since': head.lastModified };
+  return { 'x-oss-copy-source-if-match': head.etag };
+}
