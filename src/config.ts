@@ -77,8 +77,11 @@ export const DEFAULTS = {
   DRY_RUN: false,
   VERSIONED_PLAINTEXT: 'keep',
   PRESERVE_ACL: true,
-  /** CopyObject that changes encryption is limited to 1 GB (oss-api.md §0.3). */
-  MULTIPART_THRESHOLD_BYTES: GiB,
+  /**
+   * CopyObject that changes encryption is limited to "1 GB" and whether that is 10^9 or 2^30 bytes is unknown
+   * (evidence §10): the stricter reading. Also the largest value accepted.
+   */
+  MULTIPART_THRESHOLD_BYTES: 1_000_000_000,
   /** Alibaba's own copier uses 64 MiB parts (oss-api.md §1.4). */
   MULTIPART_PART_BYTES: 64 * MiB,
   MULTIPART_CONCURRENCY: 4,
@@ -156,8 +159,21 @@ function buildTarget(
   // injection or a typo, never a key. KMS ids are a key id, `alias/<name>` or an ARN (acs:kms:<region>:<account>:key/<id>).
   if (kmsKeyId !== undefined && !KMS_KEY_ID.test(kmsKeyId)) {
     problems.push(
-      `${where.key}=${JSON.stringify(kmsKeyId.slice(0, 80))} is not a KMS key id; use the key id (e.g. key-hzz6…), alias/<name> or its ARN: letters, digits and - _ / : . only, at most 256 characters.`,
+      `${where.key}=${JSON.stringify(kmsKeyId.slice(0, 80))} is not a KMS key id; use the key id (e.g. key-hzz6…) or its ARN: letters, digits and - _ / : . only, at most 256 characters.`,
     );
+  } else if (kmsKeyId !== undefined) {
+    // OSS reports the key id on every object, never the alias or ARN it was given (evidence §18, issue #10 item 9),
+    // so the function compares against the key id: an ARN names it; an alias cannot be resolved without KMS.
+    const arn = /^acs:kms:[^:]*:[^:]*:key\/(.+)$/.exec(kmsKeyId);
+    if (arn) kmsKeyId = arn[1];
+    else if (/^alias\//i.test(kmsKeyId) || /^acs:kms:[^:]*:[^:]*:alias\//.test(kmsKeyId)) {
+      problems.push(
+        `${where.key}=${quote(kmsKeyId)} names the key by alias, but OSS reports the key id on every object, so the encryption could not be confirmed; ` +
+          'give the key id instead (KMS console → the key → Key ID, or `aliyun kms DescribeKey --KeyId <alias>`).',
+      );
+    } else if (kmsKeyId.startsWith('acs:')) {
+      problems.push(`${where.key}=${quote(kmsKeyId)} is not a KMS key ARN (acs:kms:<region>:<account>:key/<key id>); give the key id or its ARN.`);
+    }
   }
   let kmsDataEncryption: 'SM4' | undefined;
   if (dataEnc !== undefined) {
@@ -279,7 +295,7 @@ export function loadPolicy(env: Record<string, string | undefined>): Policy {
     r.raw('SSE_KMS_DATA_ENCRYPTION'),
   );
   const rules = parseRules(r.problems, r.raw('SSE_RULES'), defaultTarget);
-  const multipartThresholdBytes = r.int('MULTIPART_THRESHOLD_BYTES', DEFAULTS.MULTIPART_THRESHOLD_BYTES, 1, 5 * GiB);
+  const multipartThresholdBytes = r.int('MULTIPART_THRESHOLD_BYTES', DEFAULTS.MULTIPART_THRESHOLD_BYTES, 1, DEFAULTS.MULTIPART_THRESHOLD_BYTES);
   const multipartPartBytes = r.int('MULTIPART_PART_BYTES', DEFAULTS.MULTIPART_PART_BYTES, MIN_PART_BYTES, MAX_PART_BYTES);
   const allowedRaw = r.raw('ALLOWED_BUCKETS');
   const allowedBuckets = allowedRaw

@@ -9,6 +9,8 @@ export interface FaultRule {
     /** carry the operation out, then destroy the socket instead of answering: a response lost on the network */
     | 'drop-after';
   delayMs?: number;
+  /** Hit at most this many times, then the rule stays inert (e.g. 1: only the first attempt's response is lost). */
+  times?: number;
 }
 
 /** mulberry32: tiny, fast, good enough for fault sampling; not for anything cryptographic. */
@@ -24,7 +26,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 export class FaultInjector {
-  private rules: FaultRule[] = [];
+  private rules: Array<FaultRule & { hits: number }> = [];
   private random: () => number = mulberry32(1);
   latencyMs = 0;
 
@@ -33,7 +35,7 @@ export class FaultInjector {
       if (!(r.rate >= 0 && r.rate <= 1)) throw new RangeError(`fault rate must be within 0..1, got ${r.rate} for op "${r.op}"`);
       if (!['http500', 'http503', 'drop', 'slow', 'drop-after'].includes(r.kind)) throw new RangeError(`unknown fault kind "${r.kind}"; use http500, http503, drop, slow or drop-after`);
     }
-    this.rules = rules.map((r) => ({ ...r }));
+    this.rules = rules.map((r) => ({ ...r, hits: 0 }));
     this.random = mulberry32(seed);
   }
   clear(): void { this.rules = []; }
@@ -42,7 +44,12 @@ export class FaultInjector {
   pick(op: string): FaultRule | undefined {
     for (const r of this.rules) {
       if (r.op !== '*' && r.op !== op) continue;
-      if (this.random() < r.rate) return r;
+      if (r.times !== undefined && r.hits >= r.times) continue;
+      if (this.random() < r.rate) {
+        r.hits++;
+        const { hits: _hits, ...rule } = r;
+        return rule;
+      }
     }
     return undefined;
   }

@@ -8,15 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import type OSS from 'ali-oss';
 import { diffSnapshots, snapshotIfExists, takeSnapshot } from '../helpers/snapshot';
-import { PART, THRESHOLD, putObjects, resultOf, startWorld, type World } from './world';
+import { PART, THRESHOLD, logged, putObjects, resultOf, startWorld, type World } from './world';
 
-/** Resolves once the local OSS has answered `count` requests of `op` on `key`. */
-async function logged(w: World, op: string, key: string, count = 1): Promise<void> {
-  for (;;) {
-    if ((w.oss.requestLog.counts({ key })[op] ?? 0) >= count) return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 describe('races', () => {
   let w: World;

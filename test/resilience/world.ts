@@ -138,3 +138,11 @@ export async function startWorld(env: Record<string, string> = {}, ossOpts: Loca
 }
 
 export const resultOf = (s: InvocationSummary, key: string): ObjectResult | undefined => s.results.find((r) => r.key === key);
+
+/** Resolves once the local OSS has answered `count` requests of `op` on `key`. */
+export async function logged(w: World, op: string, key: string, count = 1): Promise<void> {
+  for (;;) {
+    if ((w.oss.requestLog.counts({ key })[op] ?? 0) >= count) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
