@@ -71,7 +71,11 @@ export async function multipartEncrypt(
   if (tags && Object.keys(tags).length) headers['x-oss-tagging'] = taggingHeader(tags);
   const parts = planParts(head.size, partSizeFor(head.size, policy.multipartPartBytes));
   const budget = new PartBudget(parts.length, policy.multipartConcurrency, deps.deadline);
-  budget.check(bucket, key);
+  try {
+    budget.check(bucket, key);
+  } catch {
+    throw new DeadlineError(bucket, key, 0, parts.length);
+  }
   const init = await oss.initMultipart(bucket, key, headers);
   track(init);
   let complete;
