@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import type { AccessPolicy } from './auth/access-policy';
 import { authenticate, type Principal } from './auth/authenticate';
 import type { CredentialStore } from './auth/credentials';
 import { OssError } from './errors';
@@ -20,6 +21,7 @@ export interface ServerDeps {
   creds: CredentialStore;
   log: RequestLog;
   faults: FaultInjector;
+  access: AccessPolicy;
   maxSkewMs: number;
 }
 
@@ -135,6 +137,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     }
     principal = authenticate({ method, rawPath, query, headers, bucket, key }, deps.creds, new Date(svc.now()), deps.maxSkewMs);
     if ('error' in r) throw r.error;
+    deps.access.check({ op, principal, bucket, query, headers });
     const ctx: OpContext = {
       op, requestId, method, bucket, key, query, headers, req, principal, svc,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
