@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import type { AccessPolicy } from './auth/access-policy';
 import { authenticate, type Principal } from './auth/authenticate';
 import type { CredentialStore } from './auth/credentials';
+import { checkPayloadHashFormat, verifiedBody } from './body-check';
 import { OssError } from './errors';
 import type { FaultInjector, FaultRule } from './faults';
 import type { OpContext, OpResult, Services } from './operation';
@@ -71,18 +72,16 @@ function lowerHeaders(req: IncomingMessage): Record<string, string | undefined> 
   return out;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) { reject(new OssError('EntityTooLarge', `The request body exceeds ${limit} bytes.`)); req.resume(); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+async function readBody(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    size += c.length;
+    // The rest of the request is drained by send(); the iterator does not destroy the socket on return.
+    if (size > limit) throw new OssError('EntityTooLarge', `The request body exceeds ${limit} bytes.`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -135,13 +134,18 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       if (rule.kind === 'http503') throw new OssError('ServiceUnavailable', 'Injected fault (http503).');
       if (rule.kind === 'slow') await sleep(rule.delayMs ?? 1000);
     }
-    principal = authenticate({ method, rawPath, query, headers, bucket, key }, deps.creds, new Date(svc.now()), deps.maxSkewMs);
+    principal = authenticate({ method, rawPath, query, headers, bucket, key }, deps.creds, new Date(svc.now()), deps.maxSkewMs, svc.region);
     if ('error' in r) throw r.error;
     deps.access.check({ op, principal, bucket, query, headers });
+    // What the client signed for the body: Content-MD5 always, the payload hash only in V4 requests.
+    const v4 = (headers['authorization'] ?? '').startsWith('OSS4-HMAC-SHA256') || query.has('x-oss-signature-version');
+    const sha256 = v4 ? headers['x-oss-content-sha256'] : undefined;
+    checkPayloadHashFormat(sha256);
+    const body = verifiedBody(req.iterator({ destroyOnReturn: false }), { contentMd5: headers['content-md5'], sha256 });
     const ctx: OpContext = {
-      op, requestId, method, bucket, key, query, headers, req, principal, svc,
+      op, requestId, method, bucket, key, query, headers, req, body, principal, svc,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-      readBody: (limit = 5 * 1024 * 1024) => readBody(req, limit),
+      readBody: (limit = 5 * 1024 * 1024) => readBody(body, limit),
     };
     const result = await r.handler(ctx);
     if (fault === 'drop-after') {

@@ -16,7 +16,7 @@ import {
   checkForbidOverwrite, emitObjectEvent, isoDate, metaFromHeaders, parseAcl, parseStorageClass, parseTaggingHeader, quote, requireKey, unquote,
 } from './common';
 import { resolveCopySource } from './copy';
-import { checkContentMd5, parseXmlOr400 } from './object';
+import { parseXmlOr400 } from './object';
 
 const XML = { 'content-type': 'application/xml' };
 const MAX_PARTS = 10_000;
@@ -78,8 +78,7 @@ function openPart(ctx: OpContext) {
 export async function uploadPart(ctx: OpContext): Promise<OpResult> {
   const { blobs } = ctx.svc;
   const { key, upload, n } = openPart(ctx);
-  const blob = await blobs.put(ctx.req, upload.sse);
-  await checkContentMd5(ctx, blob);
+  const blob = await blobs.put(ctx.body, upload.sse);
   await recordPart(ctx, key, n, { blobId: blob.id, size: blob.size, etag: blob.md5Hex.toUpperCase(), lastModified: ctx.svc.now() });
   emitObjectEvent(ctx, 'ObjectCreated:UploadPart', { key, size: blob.size, etag: blob.md5Hex.toUpperCase() }, 0);
   return { status: 200, headers: { etag: quote(blob.md5Hex.toUpperCase()), 'x-oss-hash-crc64ecma': blob.crc64, ...sseHeaders(upload.sse) } };
