@@ -86,8 +86,27 @@ async function readBody(body: AsyncIterable<Buffer>, limit: number): Promise<Buf
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Node's strict parser answers a request carrying both `Content-Length` and `Transfer-Encoding: chunked` with a bare
+ * 400 and closes the socket; ali-oss sends exactly that for `put(stream, { headers: { 'Content-Length': n } })`, and
+ * real OSS stores the object (the chunked framing wins, RFC 9112 §6.3). Node offers no switch for that case alone,
+ * so the server runs the lenient parser and `checkHeaderSyntax` puts back the header checks the strict one made.
+ */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Field value: HTAB, SP, VCHAR, obs-text (RFC 9110 §5.5); no other control characters. */
+const BAD_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+export function checkHeaderSyntax(rawHeaders: string[]): void {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (!HEADER_NAME.test(name) || BAD_HEADER_VALUE.test(rawHeaders[i + 1] ?? '')) {
+      throw new OssError('InvalidArgument', `The request header "${name.slice(0, 64)}" is not valid HTTP (bad name or control characters in its value).`, { ArgumentName: name.slice(0, 64) });
+    }
+  }
+}
+
 export function createOssServer(deps: ServerDeps): Server {
-  const server = createServer((req, res) => {
+  const server = createServer({ insecureHTTPParser: true }, (req, res) => {
     handle(deps, req, res).catch((err: unknown) => {
       // Only reachable if writing the response itself failed; the socket is unusable then.
       res.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -116,6 +135,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     log.add({ time: svc.now(), requestId, op, method, bucket, key, status, code, fault, accessKeyId: principal?.accessKeyId });
   };
   try {
+    checkHeaderSyntax(req.rawHeaders);
     const addr = resolveAddress(headers.host, rawPath);
     bucket = addr.bucket;
     key = addr.key;
