@@ -245,3 +245,23 @@ describe('x-oss-copy-source decoding (oss-evidence.md §15)', () => {
     expect(await copyRaw('copied-raw', '/test-bucket/dir/a b+c.txt')).toMatchObject({ status: 404, code: 'NoSuchKey' });
   });
 });
+
+describe('412 on copy preconditions names the condition as OSS does', () => {
+  let oss: LocalOss;
+  let c: OssClient;
+  beforeAll(async () => { oss = await startTestOss(); c = ossClient(oss, 'test-bucket'); });
+  afterAll(() => oss.close());
+
+  it.each([
+    ['x-oss-copy-source-if-match', '"00000000000000000000000000000000"', 'If-Match'],
+    ['x-oss-copy-source-if-unmodified-since', 'Mon, 01 Jan 2001 00:00:00 GMT', 'If-Unmodified-Since'],
+  ])('%s → <Condition>%s', async (header, value, condition) => {
+    await c.put('cond', Buffer.from('x'));
+    for (const [op, subres] of [['CopyObject', undefined], ['UploadPartCopy', 'part']] as const) {
+      const extra = subres ? { subres: { partNumber: '1', uploadId: (await c.initMultipartUpload('cond')).uploadId } } : {};
+      const r = await rawRequest(oss, { method: 'PUT', bucket: 'test-bucket', key: 'cond', ...extra, headers: { 'x-oss-copy-source': '/test-bucket/cond', [header]: value } });
+      expect([op, r.status, r.code]).toEqual([op, 412, 'PreconditionFailed']);
+      expect(r.body).toContain(`<Condition>${condition}</Condition>`);
+    }
+  });
+});
