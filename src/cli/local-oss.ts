@@ -6,9 +6,11 @@ import type { Command } from './command';
 
 export interface LocalOssCliOptions {
   host: string; port: number; buckets: string[]; dataDir?: string;
-  kmsKeys: Array<{ id: string; state: 'Enabled' | 'Disabled' | 'PendingDeletion' }>;
+  kmsKeys: Array<{ id: string; state: 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' }>;
   kmsDisabled: boolean; latencyMs: number; faultRate: number; seed: number; region: string;
   accessKeyId?: string; accessKeySecret?: string;
+  restoreDelayMs: number;
+  deny: Array<{ action: string; accessKeyId?: string }>;
 }
 
 export class UsageError extends Error {
@@ -26,7 +28,8 @@ Options:
   --host H              address to listen on (default 127.0.0.1)
   --bucket NAME         create this bucket at start (repeatable)
   --data-dir D          persist objects and metadata under D (default: memory only)
-  --kms-key ID[:STATE]  register a KMS key; STATE is Enabled (default), Disabled or PendingDeletion (repeatable)
+  --kms-key ID[:STATE]  register a KMS key; STATE is Enabled (default), Disabled, PendingDeletion or PendingImport
+                        (repeatable)
   --kms-disabled        act as an account where KMS is not activated (KMS requests → 403 KmsServiceNotEnabled)
   --latency-ms N        delay every response by N ms
   --fault-rate P        answer a fraction P (0..1) of requests with 503 ServiceUnavailable
@@ -34,13 +37,16 @@ Options:
   --region R            region id (default cn-hangzhou; clients use region "oss-R")
   --access-key-id ID    fixed credentials instead of random ones (both or neither)
   --access-key-secret S
+  --restore-delay-ms N  how long a RestoreObject stays ongoing-request="true" (default 0: restored at once)
+  --deny ACTION[@AK]    answer 403 AccessDenied, as an explicit RAM Deny would, to requests needing ACTION
+                        (e.g. oss:GetObjectAcl), for every credential or only AccessKeyId AK (repeatable)
 `;
 
-const STATES = ['Enabled', 'Disabled', 'PendingDeletion'] as const;
+const STATES = ['Enabled', 'Disabled', 'PendingDeletion', 'PendingImport'] as const;
 
 /** Pure flag parsing (no side effects), so tests can check it without starting a server. */
 export function parseLocalOssArgs(argv: string[]): LocalOssCliOptions {
-  const o: LocalOssCliOptions = { host: '127.0.0.1', port: 9000, buckets: [], kmsKeys: [], kmsDisabled: false, latencyMs: 0, faultRate: 0, seed: 1, region: 'cn-hangzhou' };
+  const o: LocalOssCliOptions = { host: '127.0.0.1', port: 9000, buckets: [], kmsKeys: [], kmsDisabled: false, latencyMs: 0, faultRate: 0, seed: 1, region: 'cn-hangzhou', restoreDelayMs: 0, deny: [] };
   const num = (flag: string, raw: string | undefined, min: number, max: number): number => {
     const n = Number(raw);
     if (raw === undefined || raw === '' || !Number.isFinite(n) || n < min || n > max) {
@@ -78,6 +84,15 @@ export function parseLocalOssArgs(argv: string[]): LocalOssCliOptions {
       case '--region': o.region = value(); break;
       case '--access-key-id': o.accessKeyId = value(); break;
       case '--access-key-secret': o.accessKeySecret = value(); break;
+      case '--restore-delay-ms': o.restoreDelayMs = num(name, value(), 0, 7 * 24 * 3600 * 1000); break;
+      case '--deny': {
+        const v = value();
+        const at = v.indexOf('@');
+        const action = at < 0 ? v : v.slice(0, at);
+        if (!/^(\*|oss:[A-Za-z*]+)$/.test(action)) throw new UsageError(`--deny needs ACTION[@ACCESS_KEY_ID] with ACTION like oss:GetObjectAcl, got "${v}"`);
+        o.deny.push(at < 0 ? { action } : { action, accessKeyId: v.slice(at + 1) });
+        break;
+      }
       default: throw new UsageError(`unknown option "${flag}" (see --help)`);
     }
   }
@@ -104,7 +119,7 @@ export const command: Command = {
       host: opts.host, port: opts.port, region: opts.region, buckets: opts.buckets, dataDir: opts.dataDir,
       kms: { enabled: !opts.kmsDisabled, keys: opts.kmsKeys }, latencyMs: opts.latencyMs, seed: opts.seed,
       faults: opts.faultRate > 0 ? [{ op: '*', rate: opts.faultRate, kind: 'http503' }] : undefined,
-      accessKeyId: opts.accessKeyId, accessKeySecret: opts.accessKeySecret,
+      accessKeyId: opts.accessKeyId, accessKeySecret: opts.accessKeySecret, restoreDelayMs: opts.restoreDelayMs, deny: opts.deny,
     });
     process.stdout.write(JSON.stringify({
       endpoint: oss.endpoint, region: oss.region, accessKeyId: oss.accessKeyId, accessKeySecret: oss.accessKeySecret,

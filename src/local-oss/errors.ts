@@ -57,7 +57,8 @@ export const ERROR_TABLE = {
 
 export type OssErrorCode = keyof typeof ERROR_TABLE;
 
-/** Extra XML elements some errors carry: Condition, Header, SignatureProvided, StringToSign, BucketName, Key, Method, ResourceType. */
+/** Extra XML elements some errors carry: Condition, Header, SignatureProvided, StringToSign, BucketName, Key, Method, ResourceType;
+ *  `Parent/Child` names render nested. */
 export type OssErrorDetails = Record<string, string>;
 
 export class OssError extends Error {

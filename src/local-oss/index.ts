@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { AccessPolicy, type DenyRule } from './auth/access-policy';
 import { CredentialStore, type StsCredentials } from './auth/credentials';
 import { FaultInjector, type FaultRule } from './faults';
 import { Kms, type KmsKeyState } from './kms';
@@ -29,6 +30,7 @@ export type { RequestLogEntry } from './request-log';
 export type { KmsKeyState } from './kms';
 export type { OverwriteRule, BucketWorm } from './model';
 export type { StsCredentials } from './auth/credentials';
+export type { DenyRule } from './auth/access-policy';
 export type { DeliveryFailure, NotificationRule, NotificationTarget, DeliveryOptions } from './notifications';
 export { Kms } from './kms';
 
@@ -44,6 +46,8 @@ export interface LocalOssOptions {
   copyChangeLimitBytes?: number;             // default 10^9: CopyObject that changes SSE/storage class above it → 400 EntityTooLarge
   multipartMinPartBytes?: number;            // default 100 KiB (checked at Complete)
   maxSkewMs?: number;                        // default 15 min
+  /** Explicit Deny rules from the start (see `access.deny`). */
+  deny?: DenyRule[];
   /** How long a RestoreObject stays `ongoing-request="true"`; default 0 (restored at once). */
   restoreDelayMs?: number;
 }
@@ -54,6 +58,8 @@ export interface LocalOss {
   buckets: string[]; kmsKeyIds: string[];
   kms: Kms;
   issueStsCredentials(ttlSeconds?: number): StsCredentials;
+  /** Explicit RAM-style Deny rules: `deny({ action: 'oss:GetObjectAcl', accessKeyId? , bucket? })` → 403 AccessDenied. */
+  access: { deny(rule: DenyRule): () => void; clear(): void };
   requestLog: { entries(): RequestLogEntry[]; counts(filter?: { bucket?: string; key?: string }): Record<string, number>; clear(): void };
   faults: { set(rules: FaultRule[], seed?: number): void; clear(): void };
   setLatency(ms: number): void;
@@ -123,9 +129,11 @@ export async function startLocalOss(opts: LocalOssOptions = {}): Promise<LocalOs
   const creds = new CredentialStore(ak);
   const log = new RequestLog();
   const faults = new FaultInjector();
+  const access = new AccessPolicy();
+  for (const rule of o.deny ?? []) access.deny(rule);
   if (o.faults) faults.set(o.faults, o.seed);
   faults.latencyMs = o.latencyMs;
-  const server = createOssServer({ svc, creds, log, faults, maxSkewMs: o.maxSkewMs });
+  const server = createOssServer({ svc, creds, log, faults, access, maxSkewMs: o.maxSkewMs });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => { server.off('error', reject); resolve(); });
@@ -141,6 +149,7 @@ export async function startLocalOss(opts: LocalOssOptions = {}): Promise<LocalOs
     get kmsKeyIds() { return kms.keyIds(); },
     kms,
     issueStsCredentials: (ttl) => creds.issueSts(ttl),
+    access: { deny: (rule) => access.deny(rule), clear: () => access.clear() },
     requestLog: { entries: () => log.entries(), counts: (f) => log.counts(f), clear: () => log.clear() },
     faults: { set: (rules, seed) => faults.set(rules, seed ?? o.seed), clear: () => faults.clear() },
     setLatency: (ms) => {

@@ -32,8 +32,10 @@ export interface OpContext {
   query: URLSearchParams;
   /** Lower-case names; repeated headers joined with ', '. */
   headers: Record<string, string | undefined>;
-  /** The request body stream (not yet read). */
+  /** The raw request (for draining). Read the body through `body` or `readBody`, which check it against Content-MD5 / x-oss-content-sha256. */
   req: IncomingMessage;
+  /** The request body, verified at its end (body-check.ts). Can be consumed once. */
+  body: AsyncIterable<Buffer>;
   principal: Principal;
   sourceIp: string;
   svc: Services;

@@ -29,7 +29,12 @@ export function renderError(err: OssError, t: ErrorTarget): { status: number; he
     RequestId: t.requestId,
     HostId: t.bucket ? `${t.bucket}.oss-${t.region}.aliyuncs.com` : `oss-${t.region}.aliyuncs.com`,
   };
-  for (const [k, v] of Object.entries(err.details)) if (!(k in node)) node[k] = v;
+  for (const [k, v] of Object.entries(err.details)) {
+    // "Parent/Child" details render nested (<AccessDeniedDetail><AuthAction>…), as OSS sends them.
+    const slash = k.indexOf('/');
+    if (slash > 0) ((node[k.slice(0, slash)] ??= {}) as XmlNode)[k.slice(slash + 1)] = v;
+    else if (!(k in node)) node[k] = v;
+  }
   if (ec) {
     node.EC = ec;
     node.RecommendDoc = `https://api.aliyun.com/troubleshoot?q=${ec}`;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type OSS from 'ali-oss';
 import type { LocalOss } from '../../src/local-oss';
 import { ossClient, startTestOss, type OssClient } from '../helpers/local-oss';
+import { rawRequest } from './raw-request';
 
 type Headers = Record<string, string>;
 type ErrLike = { status: number; code: string; message: string };
@@ -222,5 +223,45 @@ describe.each([['V1', false], ['V4', true]])('CopyObject (%s)', (_n, v4) => {
     expect((old.res.headers as Headers)['x-oss-server-side-encryption']).toBeUndefined();
     const versions = await vc.getBucketVersions({ prefix: k } as never);
     expect((versions as unknown as { objects: unknown[] }).objects).toHaveLength(3);
+  });
+});
+
+describe('x-oss-copy-source decoding (oss-evidence.md §15)', () => {
+  let oss: LocalOss;
+  let c: OssClient;
+  beforeAll(async () => { oss = await startTestOss(); c = ossClient(oss, 'test-bucket'); });
+  afterAll(() => oss.close());
+  const copyRaw = (dest: string, source: string) => rawRequest(oss, { method: 'PUT', bucket: 'test-bucket', key: dest, headers: { 'x-oss-copy-source': source } });
+
+  it('reads + as a space, as the Go SDK v1 and ossutil send it (url.QueryEscape)', async () => {
+    await c.put('dir/a b+c.txt', Buffer.from('spaced'));
+    const r = await copyRaw('copied-go', `/test-bucket/${'dir/a b+c.txt'.split('/').map((s) => encodeURIComponent(s).replace(/%20/g, '+')).join('%2F')}`);
+    expect(r.status).toBe(200);
+    expect((await c.get('copied-go')).content.toString()).toBe('spaced');
+  });
+
+  it('copies the same key from ali-oss\'s encodeURIComponent form, and reads an unescaped + as a space', async () => {
+    expect((await copyRaw('copied-js', `/test-bucket/${encodeURIComponent('dir/a b+c.txt')}`)).status).toBe(200);
+    expect(await copyRaw('copied-raw', '/test-bucket/dir/a b+c.txt')).toMatchObject({ status: 404, code: 'NoSuchKey' });
+  });
+});
+
+describe('412 on copy preconditions names the condition as OSS does', () => {
+  let oss: LocalOss;
+  let c: OssClient;
+  beforeAll(async () => { oss = await startTestOss(); c = ossClient(oss, 'test-bucket'); });
+  afterAll(() => oss.close());
+
+  it.each([
+    ['x-oss-copy-source-if-match', '"00000000000000000000000000000000"', 'If-Match'],
+    ['x-oss-copy-source-if-unmodified-since', 'Mon, 01 Jan 2001 00:00:00 GMT', 'If-Unmodified-Since'],
+  ])('%s → <Condition>%s', async (header, value, condition) => {
+    await c.put('cond', Buffer.from('x'));
+    for (const [op, subres] of [['CopyObject', undefined], ['UploadPartCopy', 'part']] as const) {
+      const extra = subres ? { subres: { partNumber: '1', uploadId: (await c.initMultipartUpload('cond')).uploadId } } : {};
+      const r = await rawRequest(oss, { method: 'PUT', bucket: 'test-bucket', key: 'cond', ...extra, headers: { 'x-oss-copy-source': '/test-bucket/cond', [header]: value } });
+      expect([op, r.status, r.code]).toEqual([op, 412, 'PreconditionFailed']);
+      expect(r.body).toContain(`<Condition>${condition}</Condition>`);
+    }
   });
 });

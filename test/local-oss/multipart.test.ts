@@ -156,3 +156,33 @@ describe('CompleteMultipartUpload and x-oss-object-acl (oss-evidence.md §14)', 
     expect(oss.inspect.multipartUploads('test-bucket').some((u) => u.uploadId === uploadId)).toBe(true);
   });
 });
+
+describe('ListMultipartUploads ordering and paging (issue 11 item 11)', () => {
+  let oss: LocalOss;
+  let c: OssClient;
+  beforeAll(async () => { oss = await startTestOss(); c = ossClient(oss, 'test-bucket'); });
+  afterAll(() => oss.close());
+
+  it('orders uploads of one key by upload ID and pages through each exactly once', async () => {
+    const ids: Array<[string, string]> = [];
+    for (const key of ['pg/b', 'pg/a', 'pg/b', 'pg/b', 'pg/c', 'pg/b', 'pg/b', 'pg/b']) ids.push([key, (await c.initMultipartUpload(key)).uploadId]);
+    const expected = [...ids].sort((x, y) => (x[0] === y[0] ? (x[1] < y[1] ? -1 : 1) : x[0] < y[0] ? -1 : 1));
+    const all = await c.listUploads({ prefix: 'pg/' });
+    expect(all.uploads.map((u: { name: string; uploadId: string }) => [u.name, u.uploadId])).toEqual(expected);
+
+    const seen: Array<[string, string]> = [];
+    let marker: Record<string, string> = {};
+    for (let page = 0; page < 10; page++) {
+      const r = await c.listUploads({ prefix: 'pg/', 'max-uploads': 2, ...marker });
+      seen.push(...r.uploads.map((u: { name: string; uploadId: string }) => [u.name, u.uploadId] as [string, string]));
+      if (!r.isTruncated) break;
+      marker = { 'key-marker': r.nextKeyMarker, 'upload-id-marker': r.nextUploadIdMarker };
+    }
+    expect(seen).toEqual(expected);
+  });
+
+  it('with only key-marker, lists the keys after it', async () => {
+    const r = await c.listUploads({ prefix: 'pg/', 'key-marker': 'pg/b' });
+    expect(r.uploads.map((u: { name: string }) => u.name)).toEqual(['pg/c']);
+  });
+});

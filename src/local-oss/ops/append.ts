@@ -11,7 +11,6 @@ import {
   emitObjectEvent, metaFromHeaders, parseAcl, parseStorageClass, parseTaggingHeader, quote, requireKey,
 } from './common';
 import { opaqueEtag } from './copy';
-import { checkContentMd5 } from './object';
 
 export async function appendObject(ctx: OpContext): Promise<OpResult> {
   const key = requireKey(ctx);
@@ -31,8 +30,7 @@ export async function appendObject(ctx: OpContext): Promise<OpResult> {
     throw new OssError('PositionNotEqualToLength', `Position ${position} is not the object's length ${length}.`, { Key: key, NextAppendPosition: String(length) });
   }
   const seal = current ? current.sse : sealFromHeaders(ctx.headers, kms) ?? sealFromBucketRule(bucket.encryption, kms);
-  const piece = await blobs.put(ctx.req, seal);
-  await checkContentMd5(ctx, piece);
+  const piece = await blobs.put(ctx.body, seal);
   let blobId = piece.id;
   let crc64 = piece.crc64;
   let size = piece.size;

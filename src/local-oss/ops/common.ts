@@ -140,7 +140,7 @@ export function objectHeaders(v: ObjectVersion, now: number, versioned: boolean)
 /**
  * Evaluates If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since (or their x-oss-copy-source-*
  * forms when `prefix` is given). Returns 304 when the object is "not modified", throws 412 PreconditionFailed with
- * <Condition>, or returns undefined to proceed. Order follows RFC 7232 §6 as OSS documents it.
+ * <Condition> (`If-Match` or `If-Unmodified-Since`, also for the copy-source forms), or returns undefined to proceed. Order follows RFC 7232 §6 as OSS documents it.
  */
 export function checkConditions(h: Headers, v: ObjectVersion, prefix = ''): 304 | undefined {
   const ifMatch = h[`${prefix}if-match`];
@@ -148,7 +148,8 @@ export function checkConditions(h: Headers, v: ObjectVersion, prefix = ''): 304 
   const ifModifiedSince = h[`${prefix}if-modified-since`];
   const ifUnmodifiedSince = h[`${prefix}if-unmodified-since`];
   const seconds = Math.floor(v.lastModified / 1000) * 1000;
-  const cond = (name: string) => (prefix ? `x-oss-copy-source-${name}` : name.replace(/(^|-)(\w)/g, (_m, d: string, c: string) => d + c.toUpperCase()));
+  // OSS names the condition as If-Match / If-Unmodified-Since even for the x-oss-copy-source-* forms (issue 11 item 10).
+  const cond = (name: string) => name.replace(/(^|-)(\w)/g, (_m, d: string, c: string) => d + c.toUpperCase());
   const etagIn = (list: string) => list.split(',').map(unquote).some((e) => e === '*' || e.toUpperCase() === v.etag.toUpperCase());
   if (ifMatch !== undefined && !etagIn(ifMatch)) throw new OssError('PreconditionFailed', undefined, { Condition: cond('if-match') });
   if (ifMatch === undefined && ifUnmodifiedSince !== undefined) {

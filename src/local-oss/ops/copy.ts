@@ -28,7 +28,11 @@ const COPY_MAX_BYTES = 5 * 1024 ** 3;
 
 export interface CopySource { bucket: string; key: string; versionId?: string }
 
-/** `/bucket/key[?versionId=V]`; ali-oss sends the key as encodeURIComponent(key) (oss-api.md §1.1). */
+/**
+ * `/bucket/key[?versionId=V]`, form-decoded as OSS does (oss-evidence.md §15): `%XX` escapes and `+` for a space.
+ * ali-oss sends encodeURIComponent(key) (`+` → `%2B`), the Go SDK v1 and ossutil url.QueryEscape(key) (space → `+`);
+ * both reach the same key. A literal `+` sent unescaped therefore names a space (aliyun-oss-ruby-sdk#98).
+ */
 export function parseCopySource(value: string | undefined): CopySource {
   if (value === undefined || value === '') throw new OssError('InvalidArgument', 'x-oss-copy-source is missing or empty.', { ArgumentName: 'x-oss-copy-source' });
   const q = value.indexOf('?');
@@ -39,7 +43,8 @@ export function parseCopySource(value: string | undefined): CopySource {
   if (slash <= 0 || slash === path.length - 1) throw bad();
   try {
     const versionId = query.get('versionId') ?? undefined;
-    return { bucket: decodeURIComponent(path.slice(0, slash)), key: decodeURIComponent(path.slice(slash + 1)), ...(versionId ? { versionId } : {}) };
+    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    return { bucket: formDecode(path.slice(0, slash)), key: formDecode(path.slice(slash + 1)), ...(versionId ? { versionId } : {}) };
   } catch { throw bad(); }
 }
 

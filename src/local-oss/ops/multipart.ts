@@ -16,7 +16,7 @@ import {
   checkForbidOverwrite, emitObjectEvent, isoDate, metaFromHeaders, parseAcl, parseStorageClass, parseTaggingHeader, quote, requireKey, unquote,
 } from './common';
 import { resolveCopySource } from './copy';
-import { checkContentMd5, parseXmlOr400 } from './object';
+import { parseXmlOr400 } from './object';
 
 const XML = { 'content-type': 'application/xml' };
 const MAX_PARTS = 10_000;
@@ -78,8 +78,7 @@ function openPart(ctx: OpContext) {
 export async function uploadPart(ctx: OpContext): Promise<OpResult> {
   const { blobs } = ctx.svc;
   const { key, upload, n } = openPart(ctx);
-  const blob = await blobs.put(ctx.req, upload.sse);
-  await checkContentMd5(ctx, blob);
+  const blob = await blobs.put(ctx.body, upload.sse);
   await recordPart(ctx, key, n, { blobId: blob.id, size: blob.size, etag: blob.md5Hex.toUpperCase(), lastModified: ctx.svc.now() });
   emitObjectEvent(ctx, 'ObjectCreated:UploadPart', { key, size: blob.size, etag: blob.md5Hex.toUpperCase() }, 0);
   return { status: 200, headers: { etag: quote(blob.md5Hex.toUpperCase()), 'x-oss-hash-crc64ecma': blob.crc64, ...sseHeaders(upload.sse) } };
@@ -239,8 +238,14 @@ export async function listMultipartUploads(ctx: OpContext): Promise<OpResult> {
   const keyMarker = ctx.query.get('key-marker') ?? '';
   const uploadIdMarker = ctx.query.get('upload-id-marker') ?? '';
   const maxUploads = intParam(ctx, 'max-uploads', 1000, 1000);
-  const all = ctx.svc.state.uploads(bucket.name).filter((u) => u.key.startsWith(prefix)
-    && (compareKeys(u.key, keyMarker) > 0 || (u.key === keyMarker && uploadIdMarker !== '' && u.uploadId > uploadIdMarker) || keyMarker === ''));
+  // Ordered by key, then by upload ID (as OSS lists several uploads of one key). The markers continue exactly
+  // after the last upload listed: later keys, or the same key with a greater upload ID when upload-id-marker is set.
+  const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const all = ctx.svc.state.uploads(bucket.name)
+    .filter((u) => u.key.startsWith(prefix))
+    .sort((a, b) => compareKeys(a.key, b.key) || byId(a.uploadId, b.uploadId))
+    .filter((u) => keyMarker === '' || compareKeys(u.key, keyMarker) > 0
+      || (u.key === keyMarker && uploadIdMarker !== '' && byId(u.uploadId, uploadIdMarker) > 0));
   const page = all.slice(0, maxUploads);
   const truncated = all.length > page.length;
   const last = page[page.length - 1];

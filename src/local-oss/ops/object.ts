@@ -12,18 +12,7 @@ import {
   checkConditions, checkForbidOverwrite, emitObjectEvent, metaFromHeaders, needsRestore, objectHeaders, parseAcl,
   parseStorageClass, parseTaggingHeader, quote, requireKey, versioned,
 } from './common';
-import type { BlobInfo } from '../storage/blob-store';
 import { assertModifiable, assertOverwritable } from '../protection';
-
-/** Throws InvalidDigest (and frees the blob) when Content-MD5 was sent and does not match what arrived. */
-export async function checkContentMd5(ctx: OpContext, blob: BlobInfo): Promise<void> {
-  const md5 = ctx.headers['content-md5'];
-  if (md5 === undefined) return;
-  if (Buffer.from(md5, 'base64').toString('hex').toUpperCase() !== blob.md5Hex.toUpperCase()) {
-    await ctx.svc.blobs.remove(blob.id);
-    throw new OssError('InvalidDigest', undefined, { 'Content-MD5': md5 }, '0016-00000104');
-  }
-}
 
 export async function putObject(ctx: OpContext): Promise<OpResult> {
   const key = requireKey(ctx);
@@ -36,8 +25,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
   const storageClass = parseStorageClass(ctx.headers['x-oss-storage-class'], bucket.storageClass);
   const acl = parseAcl(ctx.headers);
   const tags = parseTaggingHeader(ctx.headers['x-oss-tagging']);
-  const blob = await blobs.put(ctx.req, seal);
-  await checkContentMd5(ctx, blob);
+  const blob = await blobs.put(ctx.body, seal);
   const previous = state.current(bucket.name, key);
   const stored = await state.write(bucket.name, {
     key, deleteMarker: false, blobId: blob.id, size: blob.size, etag: blob.md5Hex.toUpperCase(),
