@@ -16,7 +16,7 @@ describe('report', () => {
   });
 
   it('quotes CSV fields that need it (RFC 4180)', () => {
-    expect(formatRow({ key: 'a,"b"\nc', outcome: 'failed', reason: 'x', size: 3, error: 'E: m' }, 'csv')).toBe('"a,""b""\nc",failed,x,,,3,E: m\n');
+    expect(formatRow({ key: 'a,"b"\nc', outcome: 'failed', reason: 'x', size: 3, error: 'E: m' }, 'csv')).toBe('"a,""b""\nc",failed,x,,,3,E: m\r\n');
     expect(JSON.parse(formatRow({ key: 'k', outcome: 'encrypted', reason: 'r', algorithm: 'KMS', kmsKeyId: 'id' }, 'jsonl'))).toEqual({ key: 'k', outcome: 'encrypted', reason: 'r', algorithm: 'KMS', kmsKeyId: 'id' });
   });
 
@@ -31,7 +31,7 @@ describe('report', () => {
     const r = ReportWriter.open(f, { resumeAtBytes: at });
     r.add({ key: 'b', outcome: 'skipped', reason: 'already-encrypted' });
     r.close();
-    expect(readFileSync(f, 'utf8')).toBe('key,outcome,reason,algorithm,kmsKeyId,size,error\na,encrypted,plaintext,AES256,,1,\nb,skipped,already-encrypted,,,,\n');
+    expect(readFileSync(f, 'utf8')).toBe('key,outcome,reason,algorithm,kmsKeyId,size,error\r\na,encrypted,plaintext,AES256,,1,\r\nb,skipped,already-encrypted,,,,\r\n');
   });
 
   it('refuses to resume a report that is missing or shorter than recorded', () => {
