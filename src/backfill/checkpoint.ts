@@ -129,7 +129,7 @@ export function assertResumable(file: string, cp: CheckpointState, want: { sourc
   if (a.kind === 'manifest' && b.kind === 'manifest' && a.bucket === b.bucket && a.manifest === b.manifest && !sameSource(a, b)) {
     throw new CheckpointError(
       file,
-      `was written for another inventory at ${b.manifest} (${describeManifest(a)}); that file is now ${describeManifest(b)}. ` +
+      `was written for another inventory at ${b.manifest} (${describeManifest(a)}); that file is now (${describeManifest(b)}). ` +
         'A refreshed inventory lists other objects in another order, so it cannot be resumed by position: start a new --checkpoint (and --report) for it; objects already encrypted then cost one HEAD each',
     );
   }

@@ -1,0 +1,175 @@
+/**
+ * issue 15 (and issue 10 item 12), each case through the real CLI in a child process, against the
+ * local OSS and, for fan-out, the local FC endpoint running the real handler. Where a race matters
+ * (a copy done in OSS but unanswered when the CLI dies, one slow object), a proxy holds that request.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { startTestOss, ossClient } from '../helpers/local-oss';
+import { startLocalFc, type LocalFc } from '../helpers/local-fc';
+import { createHandler } from '../../src/function/create-handler';
+import { createLogger } from '../../src/log';
+import type { LocalOss } from '../../src/local-oss';
+import { writeInventory } from './inventory-fixture';
+import { gate, startProxy } from './http-proxy';
+
+const ROOT = join(__dirname, '..', '..');
+const ACCOUNT = '1234567890123456';
+
+interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+function cli(args: string[], env: Record<string, string>, o: { fileSizeLimitKb?: number; onSpawn?: (c: ChildProcess) => void } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const node = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'backfill', ...args];
+    // `ulimit -f` makes writes beyond the limit fail with EFBIG, as a full disk fails them with ENOSPC.
+    const [cmd, ...argv] = o.fileSizeLimitKb !== undefined ? ['bash', '-c', `ulimit -f ${o.fileSizeLimitKb}; exec "$0" "$@"`, ...node] : node;
+    const child = spawn(cmd!, argv, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    o.onSpawn?.(child);
+  });
+}
+
+const sse = async (oss: LocalOss, bucket: string, key: string) => {
+  const h = (await ossClient(oss, bucket).head(key)).res.headers as Record<string, string>;
+  return { alg: h['x-oss-server-side-encryption'], keyId: h['x-oss-server-side-encryption-key-id'], data: h['x-oss-server-side-data-encryption'] };
+};
+
+/** Resolves when `file` parses as JSON and `ok` says so (polled: the file is the child's). */
+function whenFile<T>(file: string, ok: (v: T) => boolean): Promise<T> {
+  return new Promise((resolve) => {
+    const t = setInterval(() => {
+      try {
+        const v = JSON.parse(readFileSync(file, 'utf8')) as T;
+        if (ok(v)) {
+          clearInterval(t);
+          resolve(v);
+        }
+      } catch {
+        // not there yet, or mid-rename
+      }
+    }, 10);
+  });
+}
+
+const copiesOf = (oss: LocalOss, bucket: string) => oss.requestLog.entries().filter((e) => e.bucket === bucket && e.op === 'CopyObject' && e.status === 200).length;
+
+describe('backfill CLI, round two (issue 15)', () => {
+  let oss: LocalOss;
+  let fc: LocalFc;
+  let env: Record<string, string>;
+  const dir = mkdtempSync(join(tmpdir(), 'bf-r2-'));
+  let n = 0;
+  /** A fresh bucket with `keys` uploaded as plaintext. */
+  async function bucketWith(keys: string[]): Promise<string> {
+    const bucket = `r2-${++n}`;
+    await oss.createBucket(bucket);
+    const c = ossClient(oss, bucket);
+    await Promise.all(keys.map((k) => c.put(k, Buffer.from(k))));
+    return bucket;
+  }
+  const base = (bucket: string, endpoint = oss.endpoint) => ['--bucket', bucket, '--region', oss.region, '--endpoint', endpoint];
+
+  beforeAll(async () => {
+    oss = await startTestOss({ buckets: [], kms: { enabled: true, keys: [{ id: 'cmk-1' }] } });
+    env = { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, RETRY_BASE_DELAY_MS: '1' };
+    const { handler } = createHandler({ env: { OSS_ENDPOINT: oss.endpoint }, logger: createLogger({ level: 'silent' }) });
+    fc = await startLocalFc({
+      accountId: ACCOUNT,
+      accessKeyId: oss.accessKeyId,
+      accessKeySecret: oss.accessKeySecret,
+      region: oss.region,
+      functions: ['auto-encrypt'],
+      credentials: () => oss.issueStsCredentials(),
+      handler: (event, context) => handler(event, context),
+    });
+  });
+  afterAll(async () => {
+    await fc.close();
+    await oss.close();
+  });
+
+  describe('1. a dry run never changes anything, also with --fanout', () => {
+    it.each([
+      ['--dry-run', {}],
+      ['DRY_RUN=true', { DRY_RUN: 'true' }],
+    ])('%s with --fanout is refused before anything is sent or written (exit 2)', async (_name, extra) => {
+      const bucket = await bucketWith(['a.txt', 'b.txt']);
+      const report = join(dir, `dry-fan-${n}.csv`);
+      const checkpoint = join(dir, `dry-fan-${n}.json`);
+      const before = fc.invocations.length;
+      const args = [...base(bucket), '--fanout', 'auto-encrypt', '--account-id', ACCOUNT, '--fc-endpoint', fc.endpoint, '--report', report, '--checkpoint', checkpoint];
+      const r = await cli(_name === '--dry-run' ? [...args, '--dry-run'] : args, { ...env, ...extra });
+      await fc.idle();
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/a dry run cannot be fanned out: the deployed function applies its own settings/);
+      expect(fc.invocations.length).toBe(before);
+      expect(existsSync(report) || existsSync(checkpoint)).toBe(false);
+      expect((await sse(oss, bucket, 'a.txt')).alg).toBeUndefined();
+    });
+  });
+
+  it('2. a refreshed inventory at the same path is refused on resume; nothing is skipped silently', async () => {
+    const bucket = await bucketWith([...Array.from({ length: 30 }, (_, i) => `old/${i}`), ...Array.from({ length: 30 }, (_, i) => `new/${i}`)]);
+    const a = writeInventory(bucket, [Array.from({ length: 30 }, (_, i) => ({ key: `old/${i}` }))]);
+    const checkpoint = join(dir, 'inv-cp.json');
+    const first = await cli([...base(bucket), '--manifest', a.manifest, '--checkpoint', checkpoint], env);
+    expect(first.code).toBe(0);
+    // The next day's inventory, downloaded to the same path (same data file name, other content).
+    const b = writeInventory(bucket, [Array.from({ length: 30 }, (_, i) => ({ key: `new/${i}` }))]);
+    for (const f of ['manifest.json', 'manifest.checksum']) copyFileSync(join(dirname(b.manifest), f), join(dirname(a.manifest), f));
+    writeFileSync(a.dataFiles[0]!, readFileSync(b.dataFiles[0]!));
+    const m = JSON.parse(readFileSync(a.manifest, 'utf8')) as Record<string, unknown>;
+    expect(m.files).toEqual(JSON.parse(readFileSync(b.manifest, 'utf8')).files);
+    const second = await cli([...base(bucket), '--manifest', a.manifest, '--checkpoint', checkpoint], env);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/Checkpoint .*inv-cp\.json was written for another inventory at .*manifest\.json \(creationTimestamp \d+, MD5 [0-9a-f]{32}\); that file is now .*MD5 [0-9a-f]{32}\)\. A refreshed inventory .* start a new --checkpoint/);
+    expect((await sse(oss, bucket, 'new/0')).alg).toBeUndefined(); // not reported as done either
+    const fresh = await cli([...base(bucket), '--manifest', a.manifest, '--checkpoint', join(dir, 'inv-cp2.json')], env);
+    expect(fresh.code).toBe(0);
+    expect((await sse(oss, bucket, 'new/29')).alg).toBe('AES256');
+  });
+
+  describe('4. SSE_RULES', () => {
+    it('a rule that only sets SM4 keeps the default CMK; a rule that changes the algorithm inherits no KMS field', async () => {
+      const bucket = await bucketWith(['gov/a', 'eu/b', 'x/c']);
+      const r = await cli(base(bucket), {
+        ...env,
+        SSE_ALGORITHM: 'KMS',
+        SSE_KMS_KEY_ID: 'cmk-1',
+        SSE_RULES: JSON.stringify([{ prefix: 'gov/', kmsDataEncryption: 'SM4' }, { prefix: 'x/', algorithm: 'AES256' }]),
+      });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(await sse(oss, bucket, 'gov/a')).toEqual({ alg: 'KMS', keyId: 'cmk-1', data: 'SM4' });
+      expect(await sse(oss, bucket, 'eu/b')).toEqual({ alg: 'KMS', keyId: 'cmk-1', data: undefined });
+      expect(await sse(oss, bucket, 'x/c')).toEqual({ alg: 'AES256', keyId: undefined, data: undefined });
+    });
+
+    it.each([
+      [{ prefix: '/gov/', skip: true }, /SSE_RULES\[0\]\.prefix "\/gov\/" starts with "\/", which no OSS object key does.*write it without the leading "\/", e\.g\. "gov\/"/],
+      [{ prefix: 'logs/*.tmp', skip: true }, /SSE_RULES\[0\]\.prefix "logs\/\*\.tmp" contains a wildcard, but rules match a literal key prefix.*e\.g\. "logs\/"/],
+    ])('a prefix that can never match is refused with a clear error, nothing touched: %j', async (rule, message) => {
+      const bucket = await bucketWith(['gov/a']);
+      const r = await cli(base(bucket), { ...env, SSE_RULES: JSON.stringify([rule]) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect((await sse(oss, bucket, 'gov/a')).alg).toBeUndefined();
+    });
+  });
+
+  it('5. an object named "Key" in the first row of an inventory data file is processed, a real header row is not', async () => {
+    const bucket = await bucketWith(['Key', 'other']);
+    const inv = writeInventory(bucket, [[{ key: 'Key' }, { key: 'other' }]]);
+    const report = join(dir, 'header.jsonl');
+    const r = await cli([...base(bucket), '--manifest', inv.manifest, '--report', report], env);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect((await sse(oss, bucket, 'Key')).alg).toBe('AES256');
+    expect(readFileSync(report, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { key: string }).key).sort()).toEqual(['Key', 'other']);
+  });
+});
