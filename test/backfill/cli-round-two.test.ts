@@ -173,3 +173,149 @@ describe('backfill CLI, round two (issue 15)', () => {
     expect(readFileSync(report, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { key: string }).key).sort()).toEqual(['Key', 'other']);
   });
 });
+
+describe('backfill CLI, round two: the audit trail', () => {
+  let oss: LocalOss;
+  let env: Record<string, string>;
+  const dir = mkdtempSync(join(tmpdir(), 'bf-r2a-'));
+  let n = 0;
+  async function bucketWith(keys: string[]): Promise<string> {
+    const bucket = `r2a-${++n}`;
+    await oss.createBucket(bucket);
+    const c = ossClient(oss, bucket);
+    await Promise.all(keys.map((k) => c.put(k, Buffer.from(k))));
+    return bucket;
+  }
+  const base = (bucket: string, endpoint = oss.endpoint) => ['--bucket', bucket, '--region', oss.region, '--endpoint', endpoint];
+  beforeAll(async () => {
+    oss = await startTestOss({ buckets: [] });
+    env = { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, RETRY_BASE_DELAY_MS: '1' };
+  });
+  afterAll(async () => oss.close());
+
+  describe('6. the report is tied to the checkpoint', () => {
+    it('a resume with --report after a run without one, or with another report or format, is refused; the report is untouched', async () => {
+      const bucket = await bucketWith(['a', 'b']);
+      const cpNone = join(dir, 'none-cp.json');
+      expect((await cli([...base(bucket), '--checkpoint', cpNone], env)).code).toBe(0);
+      const late = join(dir, 'late.csv');
+      const r1 = await cli([...base(bucket), '--checkpoint', cpNone, '--report', late], env);
+      expect(r1.code).toBe(1);
+      expect(r1.stderr).toMatch(/was started without --report, so the rows of the 2 objects it already finished exist nowhere/);
+      expect(existsSync(late)).toBe(false);
+
+      const cp = join(dir, 'rep-cp.json');
+      const report = join(dir, 'rep.csv');
+      expect((await cli([...base(bucket), '--checkpoint', cp, '--report', report], env)).code).toBe(0);
+      const rows = readFileSync(report, 'utf8');
+      const other = join(dir, 'other.csv');
+      writeFileSync(other, 'keep me\r\n');
+      for (const extra of [[], ['--report', other], ['--report', report, '--report-format', 'jsonl']]) {
+        const r = await cli([...base(bucket), '--checkpoint', cp, ...extra], env);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/keeps its rows in the report .*rep\.csv.*resume with the same --report .*rep\.csv --report-format csv/);
+      }
+      expect(readFileSync(report, 'utf8')).toBe(rows);
+      expect(readFileSync(other, 'utf8')).toBe('keep me\r\n');
+    });
+
+    it('--report equal to --checkpoint is refused (exit 2) and the checkpoint is kept', async () => {
+      const bucket = await bucketWith(['a']);
+      const cp = join(dir, 'same.json');
+      expect((await cli([...base(bucket), '--checkpoint', cp], env)).code).toBe(0);
+      const before = readFileSync(cp, 'utf8');
+      const r = await cli([...base(bucket), '--checkpoint', cp, '--report', cp], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--report .*same\.json is also --checkpoint; give the report its own file/);
+      expect(readFileSync(cp, 'utf8')).toBe(before);
+    });
+  });
+
+  it('7. a second run on a checkpoint in use is refused; the first finishes with one row per object', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `l/${String(i).padStart(2, '0')}`);
+    const bucket = await bucketWith(keys);
+    const held = gate();
+    const proxy = await startProxy(oss.endpoint, (req) => {
+      if (req.method === 'PUT' && req.headers['x-oss-copy-source'] && req.url === '/l/05') {
+        held.arrive();
+        return { hold: held.wait, stage: 'request' };
+      }
+      return undefined;
+    });
+    const cp = join(dir, 'lock-cp.json');
+    const report = join(dir, 'lock.csv');
+    const args = [...base(bucket, proxy.endpoint), '--checkpoint', cp, '--report', report, '--concurrency', '2'];
+    try {
+      const first = cli(args, env);
+      await held.reached;
+      const second = await cli(args, env);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/Checkpoint .*lock-cp\.json is in use by process \d+ on .*, started .* \(lock file .*lock-cp\.json\.lock\); wait for that run to end\. If no backfill is running with this checkpoint, delete/);
+      held.open();
+      expect((await first).code).toBe(0);
+    } finally {
+      held.open();
+      await proxy.close();
+    }
+    const lines = readFileSync(report, 'utf8').trim().split('\r\n').slice(1);
+    expect(lines.map((l) => l.split(',')[0]).sort()).toEqual(keys);
+    expect(existsSync(`${cp}.lock`)).toBe(false);
+  });
+
+  it('8. CSV cells that a spreadsheet would run as formulas are neutralised (CRLF rows); JSON lines keep exact keys', async () => {
+    const keys = ["=cmd|' /C calc'!A0", '@SUM(1)', '-2+3', '+1', "'quoted", '\tTab', 'plain'];
+    const bucket = await bucketWith(keys);
+    const csv = join(dir, 'inj.csv');
+    expect((await cli([...base(bucket), '--report', csv, '--dry-run'], env)).code).toBe(0);
+    const text = readFileSync(csv, 'utf8');
+    expect(text.endsWith('\r\n')).toBe(true);
+    expect(text.replace(/\r\n/g, '')).not.toMatch(/\n/);
+    const cells = text.trim().split('\r\n').slice(1).map((l) => (l.startsWith('"') ? l.slice(1, l.indexOf('",')).replace(/""/g, '"') : l.split(',')[0]!));
+    for (const c of cells) expect(c).not.toMatch(/^[=+\-@\t\r]/);
+    expect(cells.sort()).toEqual(["'+1", "'-2+3", "'=cmd|' /C calc'!A0", "'@SUM(1)", "'\tTab", "''quoted", 'plain'].sort());
+    const jsonl = join(dir, 'inj.jsonl');
+    expect((await cli([...base(bucket), '--report', jsonl, '--dry-run'], env)).code).toBe(0);
+    expect(readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { key: string }).key).sort()).toEqual([...keys].sort());
+  });
+
+  describe('9. write errors stop the run at once, name the right file, leave no temp file', () => {
+    it('a checkpoint that cannot be written stops the run after the objects in flight', async () => {
+      const keys = Array.from({ length: 200 }, (_, i) => `${'k'.repeat(900)}${String(i).padStart(3, '0')}`);
+      const bucket = await bucketWith(keys);
+      const cpDir = mkdtempSync(join(tmpdir(), 'bf-r2-cpfull-'));
+      const r = await cli([...base(bucket), '--checkpoint', join(cpDir, 'cp.json'), '--concurrency', '2'], env, { fileSizeLimitKb: 1 });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^oss-auto-encrypt backfill: Checkpoint .*cp\.json cannot be written \(EFBIG.*\); the run stopped after the objects in flight/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      // At most the items covered by the last checkpoint on disk (its 64-item reservation), never the whole bucket.
+      expect(copiesOf(oss, bucket)).toBeLessThanOrEqual(64);
+      expect(readdirSync(cpDir).filter((f) => f.includes('.tmp'))).toEqual([]);
+    });
+
+    it('a report that cannot be written is named as the report, not the checkpoint', async () => {
+      const keys = Array.from({ length: 400 }, (_, i) => `r/${String(i).padStart(4, '0')}`);
+      const bucket = await bucketWith(keys);
+      const outDir = mkdtempSync(join(tmpdir(), 'bf-r2-repfull-'));
+      oss.setLatency(2);
+      try {
+        const r = await cli([...base(bucket), '--checkpoint', join(outDir, 'cp.json'), '--report', join(outDir, 'r.jsonl'), '--concurrency', '4'], env, { fileSizeLimitKb: 8 });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/^oss-auto-encrypt backfill: Report .*r\.jsonl cannot be written: the file size limit was reached \(EFBIG\)/);
+        expect(r.stderr).not.toMatch(/Checkpoint|\n\s+at /);
+      } finally {
+        oss.setLatency(0);
+      }
+      expect(readdirSync(outDir).filter((f) => f.includes('.tmp'))).toEqual([]);
+      const cp = JSON.parse(readFileSync(join(outDir, 'cp.json'), 'utf8')) as { reportBytes: number };
+      expect(cp.reportBytes).toBeLessThanOrEqual(8 * 1024); // the checkpoint never counts rows that are not on disk
+    });
+
+    it('--report /dev/full: one clear line, exit 1, nothing encrypted', async () => {
+      const bucket = await bucketWith(['a', 'b']);
+      const r = await cli([...base(bucket), '--report', '/dev/full', '--report-format', 'csv'], env);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe('oss-auto-encrypt backfill: Report /dev/full cannot be written: the disk is full (ENOSPC); free space or pass a --report on another disk.');
+      expect(copiesOf(oss, bucket)).toBe(0);
+    });
+  });
+});
