@@ -319,3 +319,185 @@ describe('backfill CLI, round two: the audit trail', () => {
     });
   });
 });
+
+describe('backfill CLI, round two: fan-out targets, wording, a bounded checkpoint', () => {
+  let oss: LocalOss;
+  let fc: LocalFc;
+  let env: Record<string, string>;
+  const dir = mkdtempSync(join(tmpdir(), 'bf-r2b-'));
+  let n = 0;
+  async function bucketWith(keys: string[]): Promise<string> {
+    const bucket = `r2b-${++n}`;
+    await oss.createBucket(bucket);
+    const c = ossClient(oss, bucket);
+    await Promise.all(keys.map((k) => c.put(k, Buffer.from(k))));
+    return bucket;
+  }
+  const base = (bucket: string, endpoint = oss.endpoint) => ['--bucket', bucket, '--region', oss.region, '--endpoint', endpoint];
+  beforeAll(async () => {
+    oss = await startTestOss({ buckets: [] });
+    env = { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, RETRY_BASE_DELAY_MS: '1' };
+    const { handler } = createHandler({ env: { OSS_ENDPOINT: oss.endpoint }, logger: createLogger({ level: 'silent' }) });
+    fc = await startLocalFc({
+      accountId: ACCOUNT,
+      accessKeyId: oss.accessKeyId,
+      accessKeySecret: oss.accessKeySecret,
+      region: oss.region,
+      functions: ['auto-encrypt'],
+      credentials: () => oss.issueStsCredentials(),
+      handler: (event, context) => handler(event, context),
+    });
+  });
+  afterAll(async () => {
+    await fc.close();
+    await oss.close();
+  });
+
+  describe('14. --fanout', () => {
+    it.each([['no-such-function', /FunctionNotFound/], ['bad name!', /not a valid FC function name/]])('a bad function name (%s) exits 2 with nothing written', async (fn, why) => {
+      const bucket = await bucketWith(['a', 'b', 'c']);
+      const report = join(dir, `badfn-${n}.csv`);
+      const checkpoint = join(dir, `badfn-${n}.json`);
+      const r = await cli([...base(bucket), '--fanout', fn, '--account-id', ACCOUNT, '--fc-endpoint', fc.endpoint, '--report', report, '--checkpoint', checkpoint], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^oss-auto-encrypt backfill: --fanout ${fn.replace('!', '\\!')}: .*${why.source}.*Nothing was written`));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect([existsSync(report), existsSync(checkpoint), existsSync(`${checkpoint}.lock`)]).toEqual([false, false, false]);
+    });
+
+    it('FC throttling (429) shrinks the pool as OSS throttling does; every object still ends encrypted by the function', async () => {
+      const keys = Array.from({ length: 120 }, (_, i) => `t/${i}`);
+      const bucket = await bucketWith(keys);
+      let calls = 0;
+      const proxy = await startProxy(fc.endpoint, () => {
+        calls += 1;
+        if (calls >= 2 && calls <= 4) return { answer: { status: 429, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ErrorCode: 'ResourceThrottled', ErrorMessage: 'Reserve resource exhausted' }) } };
+        return undefined;
+      });
+      try {
+        const r = await cli([...base(bucket), '--fanout', 'auto-encrypt', '--account-id', ACCOUNT, '--fc-endpoint', proxy.endpoint, '--batch-size', '10', '--concurrency', '4', '--json'], env);
+        expect([r.code, r.stderr]).toEqual([0, '']);
+        const s = JSON.parse(r.stdout) as { dispatched: number; throttled: number; retries: number; lowestConcurrency: number };
+        expect(s).toMatchObject({ dispatched: 120, throttled: 3, retries: 3 });
+        expect(s.lowestConcurrency).toBeLessThan(4);
+      } finally {
+        await proxy.close();
+      }
+      await fc.idle();
+      for (const k of [keys[0]!, keys[119]!]) expect((await sse(oss, bucket, k)).alg).toBe('AES256');
+    });
+  });
+
+  describe('16. wording', () => {
+    it('the first plain progress line gives a real rate, not 0.0/s', async () => {
+      const bucket = await bucketWith(Array.from({ length: 150 }, (_, i) => `p/${i}`));
+      oss.setLatency(5);
+      try {
+        const r = await cli([...base(bucket), '--concurrency', '2', '--progress-interval', '0.3'], env);
+        expect(r.code).toBe(0);
+        const first = r.stderr.split('\n').find((l) => l.startsWith('backfill: '));
+        expect(first).toMatch(/ \d+(\.\d)?\/s/);
+        expect(first).not.toMatch(/ 0\.0\/s/);
+      } finally {
+        oss.setLatency(0);
+      }
+    });
+
+    it('on a terminal, log lines are not glued onto the progress bar', async () => {
+      const bucket = await bucketWith(Array.from({ length: 150 }, (_, i) => `y/${i}`));
+      const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+      const command = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'backfill', ...base(bucket), '--concurrency', '2'].map(q).join(' ');
+      oss.setLatency(5);
+      let out = '';
+      try {
+        // `script` gives the CLI a pseudo-terminal as stderr, as a user's shell does.
+        out = await new Promise<string>((resolve) => {
+          const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm', ...env, LOG_LEVEL: 'info' } });
+          let s = '';
+          child.stdout.on('data', (d) => (s += d));
+          child.on('close', () => resolve(s));
+        });
+      } finally {
+        oss.setLatency(0);
+      }
+      expect(out).toMatch(/\rseen \d+ {2}encrypted/); // the bar was drawn
+      const logs = [...out.matchAll(/\{"level":"info"/g)];
+      expect(logs.length).toBeGreaterThan(100);
+      for (const m of logs) {
+        const before = out.slice(Math.max(0, m.index! - 3), m.index!);
+        expect(before.endsWith('\n') || before.endsWith('\x1b[K') || m.index === 0).toBe(true);
+      }
+    });
+
+    it('a failed object outside FC does not say "FC will retry the event"', async () => {
+      const bucket = await bucketWith(['f/1']);
+      const report = join(dir, 'fail.jsonl');
+      oss.faults.set([{ op: 'CopyObject', rate: 1, kind: 'http500' }]);
+      try {
+        const r = await cli([...base(bucket), '--report', report], { ...env, RETRY_MAX_ATTEMPTS: '2' });
+        expect(r.code).toBe(1);
+      } finally {
+        oss.faults.clear();
+      }
+      const row = JSON.parse(readFileSync(report, 'utf8').trim()) as { outcome: string; error: string };
+      expect(row.outcome).toBe('failed');
+      expect(row.error).toMatch(/InternalError \(HTTP 500/);
+      expect(row.error).not.toMatch(/FC will retry/);
+    });
+
+    it('an object whose copy completed just before a kill is reported encrypted (copied-before-interruption), not already-encrypted', async () => {
+      const keys = Array.from({ length: 20 }, (_, i) => `d/${String(i).padStart(2, '0')}`);
+      const bucket = await bucketWith(keys);
+      const held = gate();
+      const proxy = await startProxy(oss.endpoint, (req) => {
+        if (req.method === 'PUT' && req.headers['x-oss-copy-source'] && req.url === '/d/07') {
+          held.arrive();
+          return { hold: held.wait, stage: 'response' }; // the copy is done in OSS, its answer never arrives
+        }
+        return undefined;
+      });
+      const cp = join(dir, 'redo-cp.json');
+      const report = join(dir, 'redo.csv');
+      try {
+        const first = await cli([...base(bucket, proxy.endpoint), '--checkpoint', cp, '--report', report, '--concurrency', '2'], env, {
+          onSpawn: (child) => {
+            void held.reached.then(async () => {
+              while ((await sse(oss, bucket, 'd/07')).alg !== 'AES256') await new Promise((r) => setTimeout(r, 5));
+              child.kill('SIGKILL');
+            });
+          },
+        });
+        expect(first.signal).toBe('SIGKILL');
+      } finally {
+        held.open();
+        await proxy.close();
+      }
+      const second = await cli([...base(bucket), '--checkpoint', cp, '--report', report, '--concurrency', '2'], env);
+      expect([second.code, second.stderr]).toEqual([0, '']);
+      const rows = new Map(readFileSync(report, 'utf8').trim().split('\r\n').slice(1).map((l) => [l.split(',')[0]!, l] as const));
+      expect([...rows.keys()].sort()).toEqual(keys);
+      expect(rows.get('d/07')).toMatch(/^d\/07,encrypted,copied-before-interruption,AES256,/);
+      for (const l of rows.values()) expect(l).toMatch(/,encrypted,(unencrypted|copied-before-interruption),AES256,/);
+    });
+  });
+
+  it('issue 10 item 12: one slow object does not make the checkpoint list every object finished behind it', async () => {
+    const keys = Array.from({ length: 60 }, (_, i) => `s/${String(i).padStart(3, '0')}`);
+    const bucket = await bucketWith(keys);
+    const held = gate();
+    const proxy = await startProxy(oss.endpoint, (req) => (req.method === 'PUT' && req.headers['x-oss-copy-source'] && req.url === '/s/000' ? { hold: held.wait, stage: 'request' } : undefined));
+    const cp = join(dir, 'slow-cp.json');
+    try {
+      const run = cli([...base(bucket, proxy.endpoint), '--checkpoint', cp, '--concurrency', '4'], env);
+      const state = await whenFile<Record<string, unknown> & { counts: { encrypted: number }; inFlight: string[] }>(cp, (s) => s.counts.encrypted === 59);
+      expect(state.inFlight).toEqual(['s/000']);
+      expect(state.finishedAhead).toBeUndefined();
+      expect(readFileSync(cp, 'utf8').length).toBeLessThan(1000); // not 59 keys
+      held.open();
+      expect((await run).code).toBe(0);
+    } finally {
+      held.open();
+      await proxy.close();
+    }
+  });
+});
