@@ -303,7 +303,9 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
     stop.abort();
   };
   let complete = false;
-  let reservedUpTo = resumeFrom + reserveAhead(concurrency);
+  // Fan-out starts a whole batch at once: reserve in batches, or every batch would cost a checkpoint write.
+  const ahead = reserveAhead(concurrency * (opts.fanout ? batchSize : 1));
+  let reservedUpTo = resumeFrom + ahead;
   const startedAt = cp?.startedAt ?? new Date(started).toISOString();
   const state = (): CheckpointState => ({
     version: CHECKPOINT_VERSION,
@@ -325,7 +327,7 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
   let reservation: Promise<void> = Promise.resolve();
   const reserve = (ordinal: number): Promise<void> => {
     if (checkpoint && ordinal >= reservedUpTo) {
-      reservedUpTo = ordinal + reserveAhead(concurrency);
+      reservedUpTo = ordinal + ahead;
       reservation = checkpoint.now();
       reservation.catch(() => undefined); // the failure reaches the run through `fail`
     }
