@@ -353,7 +353,8 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
   const cpStartMs = cp ? floorToSecond(Date.parse(cp.startedAt)) : undefined;
   /** Was an already-encrypted object most likely copied by the interrupted run? Its Last-Modified says when it was last written. */
   const copiedBeforeInterruption = async (item: Item, r: ObjectResult): Promise<boolean> => {
-    if (!item.maybeStarted || cpStartMs === undefined || r.outcome !== 'skipped' || r.reason !== 'already-encrypted') return false;
+    // A dry run never copied anything, so it never claims a copy.
+    if (dryRun || !item.maybeStarted || cpStartMs === undefined || r.outcome !== 'skipped' || r.reason !== 'already-encrypted') return false;
     try {
       const lm = (await oss.head(opts.bucket, item.key)).head.lastModified;
       return lm !== undefined && Date.parse(lm) >= cpStartMs;
