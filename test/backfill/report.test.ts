@@ -20,6 +20,14 @@ describe('report', () => {
     expect(JSON.parse(formatRow({ key: 'k', outcome: 'encrypted', reason: 'r', algorithm: 'KMS', kmsKeyId: 'id' }, 'jsonl'))).toEqual({ key: 'k', outcome: 'encrypted', reason: 'r', algorithm: 'KMS', kmsKeyId: 'id' });
   });
 
+  it('neutralises CSV cells a spreadsheet would run as formulas, reversibly; JSON lines stay exact', () => {
+    const cell = (key: string) => formatRow({ key, outcome: 'o', reason: 'r' }, 'csv').split(',')[0];
+    expect(['=1+1', '+1', '-1', '@A1', "'x", 'plain'].map(cell)).toEqual(["'=1+1", "'+1", "'-1", "'@A1", "''x", 'plain']);
+    expect(cell('\tx')).toBe("'\tx");
+    expect(formatRow({ key: '\rx', outcome: 'o', reason: 'r' }, 'csv')).toBe('"\'\rx",o,r,,,,\r\n');
+    expect(JSON.parse(formatRow({ key: '=1+1', outcome: 'o', reason: 'r' }, 'jsonl')).key).toBe('=1+1');
+  });
+
   it('writes a header, and on resume truncates to the checkpointed length', () => {
     const f = join(dir, 'r.csv');
     const w = ReportWriter.open(f);
