@@ -222,6 +222,13 @@ function parseRules(problems: string[], raw: string | undefined, fallback: Encry
       problems.push(`${at}.prefix must be a string (use "" to match every key).`);
       return;
     }
+    // A prefix that can never match is a silent no-op rule: refuse it (as `policy` does for a wildcard).
+    if (/^[/\\]/.test(o.prefix)) {
+      problems.push(`${at}.prefix ${quote(o.prefix)} starts with "${o.prefix[0]}", which no OSS object key does, so the rule would never match; write it without the leading "${o.prefix[0]}", e.g. ${quote(o.prefix.replace(/^[/\\]+/, ''))}.`);
+    }
+    if (/[*?]/.test(o.prefix)) {
+      problems.push(`${at}.prefix ${quote(o.prefix)} contains a wildcard, but rules match a literal key prefix (the "*" would have to be in the key); write the part before it, e.g. ${quote(o.prefix.slice(0, o.prefix.search(/[*?]/)))}.`);
+    }
     if (seen.has(o.prefix)) problems.push(`${at}.prefix ${quote(o.prefix)} appears twice; keep one rule per prefix.`);
     seen.add(o.prefix);
     if (o.skip !== undefined && typeof o.skip !== 'boolean') problems.push(`${at}.skip must be true or false.`);
@@ -242,19 +249,24 @@ function parseRules(problems: string[], raw: string | undefined, fallback: Encry
       algorithm = hit;
     }
     for (const f of ['kmsKeyId', 'kmsDataEncryption'] as const) {
-      if (o[f] !== undefined && (typeof o[f] !== 'string' || o[f] === '')) problems.push(`${at}.${f} must be a non-empty string.`);
+      if (o[f] !== undefined && o[f] !== null && (typeof o[f] !== 'string' || o[f] === '')) problems.push(`${at}.${f} must be a non-empty string, or null for none.`);
     }
-    // A rule without an algorithm inherits the whole default target, not just its algorithm.
-    const target =
-      o.algorithm === undefined && o.kmsKeyId === undefined && o.kmsDataEncryption === undefined
-        ? fallback
-        : buildTarget(
-            problems,
-            { alg: `${at}.algorithm`, key: `${at}.kmsKeyId`, dataEnc: `${at}.kmsDataEncryption` },
-            algorithm,
-            typeof o.kmsKeyId === 'string' && o.kmsKeyId ? o.kmsKeyId : undefined,
-            typeof o.kmsDataEncryption === 'string' && o.kmsDataEncryption ? o.kmsDataEncryption : undefined,
-          );
+    // Field by field: a rule that keeps the default algorithm (or names the same one) inherits the default's
+    // KMS key and SM4 data encryption unless it sets them (null clears one: the OSS-managed key, AES-256 data
+    // keys). A rule that changes the algorithm inherits nothing: a KMS key belongs to the algorithm it was set for.
+    const sameAlgorithm = algorithm === fallback.algorithm;
+    const field = (f: 'kmsKeyId' | 'kmsDataEncryption'): string | undefined => {
+      if (o[f] === null) return undefined;
+      if (typeof o[f] === 'string' && o[f] !== '') return o[f] as string;
+      return sameAlgorithm ? fallback[f] : undefined;
+    };
+    const target = buildTarget(
+      problems,
+      { alg: `${at}.algorithm`, key: `${at}.kmsKeyId`, dataEnc: `${at}.kmsDataEncryption` },
+      algorithm,
+      field('kmsKeyId'),
+      field('kmsDataEncryption'),
+    );
     rules.push(Object.freeze({ prefix: o.prefix, skip: false, target }));
   });
   return rules.sort((a, b) => b.prefix.length - a.prefix.length);

@@ -164,7 +164,7 @@ export class OssOperationError extends AutoEncryptError {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    const hint = OSS_HINTS[ossCode] ?? (retryable ? 'transient; retried with backoff, FC will retry the event' : 'see the OSS error code reference');
+    const hint = OSS_HINTS[ossCode] ?? (retryable ? 'transient; retried with backoff' : 'see the OSS error code reference');
     super(`${operation} failed: ${ossCode} (HTTP ${status}${requestId ? `, request ${requestId}` : ''}): ${detail}; ${hint}`, options);
     this.code = `OSS_${ossCode}`;
   }

@@ -39,14 +39,25 @@ export class ListingError extends AutoEncryptError {
 export class ReportError extends AutoEncryptError {
   readonly code = 'REPORT_UNWRITABLE';
   constructor(readonly file: string, problem: string) {
-    super(`Report ${file} ${problem}; pass a --report path in a writable directory.`);
+    super(`Report ${file} ${problem}.`);
   }
 }
 
-/** A batch could not be handed to Function Compute (the async invocation was refused). */
+/** A batch could not be handed to Function Compute (the async invocation was refused). `cause` is the invoker's error. */
 export class FanoutError extends AutoEncryptError {
   readonly code = 'FANOUT_FAILED';
-  constructor(readonly functionName: string, readonly keys: number, detail: string) {
-    super(`Could not send a batch of ${keys} keys to function "${functionName}": ${detail}`);
+  constructor(readonly functionName: string, readonly keys: number, detail: string, options?: { cause?: unknown }) {
+    super(`Could not send a batch of ${keys} keys to function "${functionName}": ${detail}`, options);
+  }
+}
+
+/**
+ * The --fanout target itself is wrong (no such function, invalid name, credentials refused): found on
+ * the first batch, before the report or checkpoint is written, and reported like a bad flag (exit 2).
+ */
+export class FanoutTargetError extends AutoEncryptError {
+  readonly code = 'FANOUT_TARGET_INVALID';
+  constructor(readonly functionName: string, detail: string, options?: { cause?: unknown }) {
+    super(`--fanout ${functionName}: ${detail}. Nothing was written; fix --fanout / --service / --region / --account-id or the credentials and run again`, options);
   }
 }

@@ -10,6 +10,7 @@
  * also cut when its JSON would exceed `maxBytes` (default 120 000).
  */
 import type { FcInvoker } from '../remote/fc-invoker';
+import { FcRequestError, RemoteConfigError } from '../remote/errors';
 import { FanoutError } from './errors';
 
 export const BACKFILL_RULE_ID = 'oss-auto-encrypt-backfill';
@@ -77,9 +78,26 @@ export async function sendBatch(target: FanoutTarget, bucket: string, keys: Fano
   try {
     res = await target.invoker.invoke(target.functionName, body, { async: true });
   } catch (err) {
-    throw new FanoutError(target.functionName, keys.length, err instanceof Error ? err.message : String(err));
+    throw new FanoutError(target.functionName, keys.length, err instanceof Error ? err.message : String(err), { cause: err });
   }
   if (res.errorType) throw new FanoutError(target.functionName, keys.length, `FC answered ${res.errorType}: ${res.payload.slice(0, 500)}`);
   if (res.status !== 202 && res.status !== 200) throw new FanoutError(target.functionName, keys.length, `unexpected HTTP ${res.status}`);
   return res.requestId;
+}
+
+/**
+ * What a failed send means for the run:
+ * - `target`: the function, its name or the credentials are wrong; retrying cannot help (no retry, exit 2);
+ * - `throttled`: FC asks us to slow down (HTTP 429; codes such as ResourceThrottled / ResourceExhausted,
+ *   UNCONFIRMED beyond "429 = throttled", function-compute.md §2): retried, and the pool is halved as for OSS 503;
+ * - `transient`: anything else (5xx, unreachable endpoint): retried with backoff.
+ */
+export function classifyFanoutError(err: unknown): 'target' | 'throttled' | 'transient' {
+  const cause = err instanceof FanoutError ? err.cause : err;
+  if (cause instanceof RemoteConfigError) return 'target';
+  if (cause instanceof FcRequestError) {
+    if (/Throttl|TooManyRequests|ResourceExhausted|HTTP429/i.test(cause.fcCode)) return 'throttled';
+    if (/NotFound|Signature|AccessKey|SecurityToken|AccountID|Forbidden|AccessDenied|InvalidArgument|Unauthorized|MissingAuthorization/i.test(cause.fcCode)) return 'target';
+  }
+  return 'transient';
 }

@@ -28,6 +28,9 @@ export interface ManifestDataFile {
 
 export interface InventoryManifest {
   file: string;
+  /** Identity of this inventory (checkpoint.ts): MD5 of manifest.json and its creationTimestamp. */
+  md5: string;
+  createdAt?: string;
   sourceBucket?: string;
   columns: string[];
   files: ManifestDataFile[];
@@ -110,6 +113,8 @@ async function locate(manifestFile: string, key: string): Promise<string> {
 }
 
 interface RowFilter {
+  /** The schema's column names: a first line that repeats all of them is a header a tool added. */
+  columns: string[];
   keyIdx: number;
   bucketIdx: number;
   sizeIdx: number;
@@ -152,6 +157,7 @@ export async function openManifest(file: string, opts: { bucket?: string } = {})
   if (problems.length) throw new ManifestError(file, problems.join('; '));
 
   const filter: RowFilter = {
+    columns,
     keyIdx: columns.indexOf('Key'),
     bucketIdx: columns.indexOf('Bucket'),
     sizeIdx: columns.indexOf('Size'),
@@ -184,7 +190,10 @@ export async function openManifest(file: string, opts: { bucket?: string } = {})
     out.push({ path, rows });
     total += rows;
   }
-  return { file, sourceBucket, columns, files: out, total, ignoredRows };
+  const created = m.creationTimestamp;
+  const createdAt = typeof created === 'string' || typeof created === 'number' ? String(created) : undefined;
+  const md5 = createHash('md5').update(text).digest('hex');
+  return { file, md5, ...(createdAt !== undefined ? { createdAt } : {}), sourceBucket, columns, files: out, total, ignoredRows };
 }
 
 async function* readRows(path: string, f: RowFilter, bucket: string | undefined, onRaw?: (chunk: Buffer) => void): AsyncGenerator<ManifestItem | 'ignored'> {
@@ -205,7 +214,8 @@ async function* readRows(path: string, f: RowFilter, bucket: string | undefined,
     }
     const rawKey = cells[f.keyIdx];
     if (rawKey === undefined) throw new ManifestError(path, `line ${n} has ${cells.length} columns, the schema has the Key at column ${f.keyIdx + 1}`);
-    if (n === 1 && rawKey === 'Key') continue; // a header line, if a tool added one
+    // A header line, if a tool added one: the whole row must repeat the schema, so an object named `Key` is still an object.
+    if (n === 1 && cells.length === f.columns.length && cells.every((c, i) => c.trim() === f.columns[i])) continue;
     if (f.bucketIdx >= 0 && bucket && cells[f.bucketIdx] !== bucket) {
       throw new ManifestError(path, `line ${n} is for bucket "${cells[f.bucketIdx]}", not "${bucket}"`);
     }
@@ -222,6 +232,7 @@ async function* readRows(path: string, f: RowFilter, bucket: string | undefined,
 export async function* manifestItems(m: InventoryManifest, opts: { bucket?: string; skip?: number } = {}): AsyncGenerator<ManifestItem> {
   let toSkip = opts.skip ?? 0;
   const filter: RowFilter = {
+    columns: m.columns,
     keyIdx: m.columns.indexOf('Key'),
     bucketIdx: m.columns.indexOf('Bucket'),
     sizeIdx: m.columns.indexOf('Size'),

@@ -1,55 +1,47 @@
 /**
- * Tracks which items of an ordered source are finished, so a checkpoint can say "everything up to
- * here is done" (the watermark) plus the few finished items beyond it. Items finish out of order in a
- * pool; the watermark only moves over a contiguous run of finished items.
+ * Tracks which items of an ordered source were started and which of those are not finished yet.
+ * The pool starts items in source order, so "the last item started" plus "the started items not
+ * finished" is the whole state a resume needs (checkpoint.ts): it never grows beyond the pool's size,
+ * however slow one object is (a watermark over finished items would have to list every item that
+ * finished beyond the slow one).
  */
 export interface TrackedPosition {
-  /** Number of leading items (in source order) that are all finished. */
+  /** Number of leading items (in source order) that were started; the next item to start has this ordinal. */
   ordinal: number;
-  /** Key of the last item of that run; a listing resumes with start-after = this key. */
+  /** Key of the last item started; a listing resumes with start-after = this key. */
   key: string | null;
 }
 
-export class OrderedCompletion {
-  private watermark: TrackedPosition;
+export class StartTracker {
+  private last: TrackedPosition;
   private readonly pending = new Map<number, string>();
-  private readonly finishedAhead = new Map<number, string>();
 
   constructor(start: TrackedPosition = { ordinal: 0, key: null }) {
-    this.watermark = { ...start };
+    this.last = { ...start };
   }
 
-  started(ordinal: number, key: string): void {
-    this.pending.set(ordinal, key);
+  /**
+   * An item starts. `id` is unique per item: the source ordinal for source items, or a negative id for
+   * items redone from an earlier run (`fromSource` false), which do not move the position.
+   */
+  started(id: number, key: string, fromSource = true): void {
+    this.pending.set(id, key);
+    if (fromSource && id >= this.last.ordinal) this.last = { ordinal: id + 1, key };
   }
 
-  /** Marks an item that was known finished before it was even started (finished beyond the watermark in an earlier run). */
-  finished(ordinal: number, key: string): void {
-    this.pending.delete(ordinal);
-    if (ordinal < this.watermark.ordinal) return;
-    this.finishedAhead.set(ordinal, key);
-    for (;;) {
-      const nextKey = this.finishedAhead.get(this.watermark.ordinal);
-      if (nextKey === undefined) break;
-      this.finishedAhead.delete(this.watermark.ordinal);
-      this.watermark = { ordinal: this.watermark.ordinal + 1, key: nextKey };
-    }
-  }
-
-  /** Forget an item that was started but will not finish in this run (aborted): it stays undone. */
-  abandoned(ordinal: number): void {
-    this.pending.delete(ordinal);
+  finished(id: number): void {
+    this.pending.delete(id);
   }
 
   position(): TrackedPosition {
-    return { ...this.watermark };
-  }
-
-  finishedAheadKeys(): string[] {
-    return [...this.finishedAhead.values()];
+    return { ...this.last };
   }
 
   inFlightKeys(): string[] {
     return [...this.pending.values()];
+  }
+
+  get inFlightCount(): number {
+    return this.pending.size;
   }
 }

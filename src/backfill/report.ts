@@ -1,9 +1,18 @@
 /**
  * The audit report: one row per object (key, outcome, reason, algorithm, key id, size, error), as CSV
- * (RFC 4180) or JSON lines, chosen by `format` or by the file extension (.csv → CSV, else JSON lines).
- * Rows are buffered and written with synchronous appends, so `flush()` returns the exact byte length
- * that holds every row handed in so far; the checkpoint stores that length and a resumed run truncates
- * the file to it (see checkpoint.ts), which keeps exactly one row per object across a kill and resume.
+ * (RFC 4180: CRLF line ends, fields quoted when they hold `"` `,` CR or LF) or JSON lines, chosen by
+ * `format` or by the file extension (.csv → CSV, else JSON lines).
+ *
+ * CSV cells are opened in spreadsheets, and a key such as `=cmd|' /C calc'!A0` must not become a
+ * formula (OWASP "CSV injection"): a cell that starts with `=` `+` `-` `@`, tab or CR gets a leading
+ * `'`, and so does one that already starts with `'`, so the rule is reversible: drop one leading `'`
+ * from a CSV cell that has one to get the exact value. JSON lines carry exact keys.
+ *
+ * Rows are buffered and written with synchronous positioned writes, so `flush()` returns the exact
+ * byte length that holds every row handed in so far; the checkpoint stores that length and a resumed
+ * run truncates the file to it (see checkpoint.ts), which keeps exactly one row per object across a
+ * kill and resume. Rows are flushed at least once a second, so a full disk is found within a second;
+ * a write failure is a ReportError naming this file.
  */
 import { closeSync, ftruncateSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { ReportError } from './errors';
@@ -21,6 +30,8 @@ export interface ReportRow {
 }
 
 export const REPORT_COLUMNS = ['key', 'outcome', 'reason', 'algorithm', 'kmsKeyId', 'size', 'error'] as const;
+const CRLF = '\r\n';
+const FLUSH_EVERY_MS = 1000;
 
 export function reportFormatFor(file: string, format?: ReportFormat): ReportFormat {
   if (format) return format;
@@ -29,15 +40,23 @@ export function reportFormatFor(file: string, format?: ReportFormat): ReportForm
 
 function csvField(value: string | number | undefined): string {
   if (value === undefined) return '';
-  const s = String(value);
+  let s = String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r']/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function formatRow(row: ReportRow, format: ReportFormat): string {
-  if (format === 'csv') return REPORT_COLUMNS.map((c) => csvField(row[c])).join(',') + '\n';
+  if (format === 'csv') return REPORT_COLUMNS.map((c) => csvField(row[c])).join(',') + CRLF;
   const o: Record<string, string | number> = {};
   for (const c of REPORT_COLUMNS) if (row[c] !== undefined) o[c] = row[c] as string | number;
   return JSON.stringify(o) + '\n';
+}
+
+function why(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOSPC') return 'cannot be written: the disk is full (ENOSPC); free space or pass a --report on another disk';
+  if (e.code === 'EFBIG') return 'cannot be written: the file size limit was reached (EFBIG); raise the limit (ulimit -f) or pass a --report on another disk';
+  return `cannot be written (${e.message}); pass a --report path in a writable directory`;
 }
 
 export class ReportWriter {
@@ -45,6 +64,7 @@ export class ReportWriter {
   private buffer: string[] = [];
   private bufferedBytes = 0;
   private written: number;
+  private lastFlushAt = Date.now();
   rows = 0;
 
   private constructor(readonly file: string, readonly format: ReportFormat, fd: number, written: number) {
@@ -67,7 +87,7 @@ export class ReportWriter {
       if (resume !== null && code === 'ENOENT') {
         throw new ReportError(file, `is missing but the checkpoint says it held ${resume} bytes of rows; restore it, or start over without the checkpoint`);
       }
-      throw new ReportError(file, `cannot be opened (${(err as Error).message})`);
+      throw new ReportError(file, `cannot be opened (${(err as Error).message}); pass a --report path in a writable directory`);
     }
     if (resume !== null) {
       const size = fstatSync(fd).size;
@@ -80,8 +100,13 @@ export class ReportWriter {
     }
     const w = new ReportWriter(file, format, fd, 0);
     if (format === 'csv') {
-      w.buffer.push(REPORT_COLUMNS.join(',') + '\n');
-      w.flush();
+      w.buffer.push(REPORT_COLUMNS.join(',') + CRLF);
+      try {
+        w.flush();
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
     }
     return w;
   }
@@ -91,24 +116,41 @@ export class ReportWriter {
     this.buffer.push(line);
     this.bufferedBytes += line.length;
     this.rows += 1;
-    if (this.bufferedBytes >= 64 * 1024) this.flush();
+    if (this.bufferedBytes >= 64 * 1024 || Date.now() - this.lastFlushAt >= FLUSH_EVERY_MS) this.flush();
   }
 
   /** Writes buffered rows; returns the file's length, which now holds every row added so far. */
   flush(): number {
+    this.lastFlushAt = Date.now();
     if (this.buffer.length === 0) return this.written;
     const data = Buffer.from(this.buffer.join(''), 'utf8');
+    let off = 0;
+    try {
+      while (off < data.length) off += writeSync(this.fd, data, off, data.length - off, this.written + off);
+    } catch (err) {
+      // The rows stay buffered and `written` unchanged: a checkpoint never counts rows that are not on disk.
+      throw new ReportError(this.file, why(err));
+    }
     this.buffer = [];
     this.bufferedBytes = 0;
-    let off = 0;
-    while (off < data.length) off += writeSync(this.fd, data, off, data.length - off, this.written + off);
     this.written += data.length;
     return this.written;
   }
 
   close(): number {
-    const n = this.flush();
-    closeSync(this.fd);
-    return n;
+    try {
+      return this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+
+  /** Closes without writing (after a write failure). */
+  abandon(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
   }
 }

@@ -5,7 +5,8 @@
  *
  * Stopping: `signal` stops new work; objects already started run to their end (each is one HEAD and
  * one copy, and cutting a copy short would only make the resumed run redo it), then the checkpoint
- * and report are flushed. A hard kill at any moment is safe too: see checkpoint.ts.
+ * and report are flushed. A hard kill at any moment is safe too: see checkpoint.ts. A checkpoint or
+ * report that cannot be written stops the run the same way and is the error the run ends with.
  */
 import { createOssGateway, type OssCredentials, type OssGateway, type ListedObject } from '../oss/gateway';
 import { encryptObject, type ObjectResult } from '../core/encrypt';
@@ -15,7 +16,9 @@ import type { Logger } from '../log';
 import type { OssOperationError } from '../errors';
 import { AdaptiveLimiter } from './limiter';
 import { runPool } from './pool';
-import { OrderedCompletion } from './progress-tracker';
+import { resolve } from 'node:path';
+import { AutoEncryptError } from '../errors';
+import { StartTracker } from './progress-tracker';
 import {
   CHECKPOINT_VERSION,
   CheckpointWriter,
@@ -23,14 +26,16 @@ import {
   readCheckpoint,
   type CheckpointState,
   type Counts,
+  type ReportId,
   type SourceId,
 } from './checkpoint';
-import { ReportWriter, type ReportFormat, type ReportRow } from './report';
+import { lockCheckpoint } from './lock';
+import { ReportWriter, reportFormatFor, type ReportFormat, type ReportRow } from './report';
 import { RateMeter, type ProgressSnapshot } from './progress';
 import { listObjects } from './lister';
 import { manifestItems, openManifest, type InventoryManifest } from './manifest';
-import { batches, sendBatch, type FanoutTarget } from './fanout';
-import { BackfillOptionsError, FanoutError } from './errors';
+import { batches, classifyFanoutError, sendBatch, type FanoutTarget } from './fanout';
+import { BackfillOptionsError, FanoutError, FanoutTargetError } from './errors';
 
 /**
  * Objects in flight by default. Each object costs 2–3 sequential requests of a few ms to tens of ms
@@ -81,10 +86,24 @@ export interface BackfillSummary extends ProgressSnapshot {
 }
 
 interface Item {
+  /** Source ordinal, or a negative id for a key redone from the checkpoint's in-flight list. */
   ordinal: number;
   key: string;
   size?: number;
+  redo?: boolean;
+  /** The interrupted run of this checkpoint may have started it (in flight, or below its reservedUpTo). */
+  maybeStarted?: boolean;
 }
+
+/**
+ * Reason of a report row for an object that an interrupted run of the same checkpoint may have
+ * started, found now encrypted with the target by a write made after that checkpoint's first run
+ * began: most likely the interrupted run's own copy (see docs/backfill.md, "Resuming").
+ */
+export const COPIED_BEFORE_INTERRUPTION = 'copied-before-interruption';
+
+/** Items a run may start beyond the last checkpoint on disk (the window a resumed run double-checks). */
+const reserveAhead = (concurrency: number): number => Math.max(64, 4 * concurrency);
 
 /** 503 / SlowDown-style answers: the service asks us to slow down. Other retryable errors (500, resets) are retried but do not shrink the pool. */
 export function isThrottling(err: Pick<OssOperationError, 'status' | 'ossCode'>): boolean {
@@ -100,6 +119,19 @@ function validate(o: BackfillOptions): void {
   if (o.manifestFile && o.prefix) p.push('--prefix cannot be combined with --manifest (the inventory rule already chose the objects)');
   if (o.pageSize !== undefined && (!Number.isInteger(o.pageSize) || o.pageSize < 1 || o.pageSize > 1000)) p.push('page size must be 1..1000');
   if (o.fanout && !o.fanout.functionName) p.push('--fanout needs a function name');
+  // The events carry no dry-run marker and the deployed function decides with its own DRY_RUN: a fanned-out
+  // "dry run" would encrypt everything. Refused before anything is sent.
+  if (o.fanout && (o.dryRun === true || o.policy.dryRun)) {
+    p.push(`a dry run cannot be fanned out: the deployed function applies its own settings and would encrypt the objects; drop --fanout for a dry run (it runs here and changes nothing)${o.policy.dryRun ? ', or unset DRY_RUN for a real fan-out' : ''}`);
+  }
+  const files = [
+    ['--checkpoint', o.checkpointFile],
+    ['the checkpoint lock', o.checkpointFile ? `${o.checkpointFile}.lock` : undefined],
+    ['--manifest', o.manifestFile],
+  ] as const;
+  for (const [what, f] of files) {
+    if (o.reportFile && f && resolve(o.reportFile) === resolve(f)) p.push(`--report ${o.reportFile} is also ${what}; give the report its own file`);
+  }
   // The core would refuse every object one by one; say it once, before anything runs.
   if (o.bucket && o.policy.allowedBuckets && !o.policy.allowedBuckets.includes(o.bucket)) {
     p.push(`bucket "${o.bucket}" is not in ALLOWED_BUCKETS (${o.policy.allowedBuckets.join(', ')}); add it there or unset ALLOWED_BUCKETS for this run`);
@@ -129,23 +161,36 @@ async function primed<T>(source: AsyncGenerator<T>): Promise<AsyncGenerator<T>> 
   })();
 }
 
+
 export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummary> {
   validate(opts);
+  // One run per checkpoint (lock.ts): taken before the checkpoint is read, released on every exit path.
+  const lock = opts.checkpointFile ? lockCheckpoint(opts.checkpointFile) : undefined;
+  try {
+    return await run(opts);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function run(opts: BackfillOptions): Promise<BackfillSummary> {
   const started = Date.now();
   const mode = opts.fanout ? 'fanout' : 'local';
   const dryRun = opts.dryRun === true || opts.policy.dryRun;
   const policy: Policy = dryRun && !opts.policy.dryRun ? { ...opts.policy, dryRun: true } : opts.policy;
-  const source: SourceId = opts.manifestFile
-    ? { kind: 'manifest', bucket: opts.bucket, manifest: opts.manifestFile }
-    : { kind: 'list', bucket: opts.bucket, prefix: opts.prefix ?? '' };
+  const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
 
   // 1. Everything that can be wrong with the inputs is found before anything is written.
-  const cp = opts.checkpointFile ? await readCheckpoint(opts.checkpointFile) : undefined;
-  if (cp && opts.checkpointFile) assertResumable(opts.checkpointFile, cp, { source, mode, dryRun });
   const manifest: InventoryManifest | undefined = opts.manifestFile ? await openManifest(opts.manifestFile, { bucket: opts.bucket }) : undefined;
+  const source: SourceId = manifest
+    ? { kind: 'manifest', bucket: opts.bucket, manifest: opts.manifestFile as string, md5: manifest.md5, ...(manifest.createdAt !== undefined ? { createdAt: manifest.createdAt } : {}) }
+    : { kind: 'list', bucket: opts.bucket, prefix: opts.prefix ?? '' };
+  const reportId: ReportId = opts.reportFile ? { file: resolve(opts.reportFile), format: reportFormatFor(opts.reportFile, opts.reportFormat) } : null;
+  const cp = opts.checkpointFile ? await readCheckpoint(opts.checkpointFile) : undefined;
+  if (cp && opts.checkpointFile) assertResumable(opts.checkpointFile, cp, { source, mode, dryRun, report: reportId });
 
   const counts: Counts = cp ? { ...cp.counts } : { seen: 0, encrypted: 0, skipped: 0, failed: 0, dispatched: 0 };
-  const limiter = new AdaptiveLimiter({ max: opts.concurrency ?? DEFAULT_CONCURRENCY });
+  const limiter = new AdaptiveLimiter({ max: concurrency });
   let retries = 0;
   const oss: OssGateway = createOssGateway({
     region: opts.connection.region,
@@ -159,11 +204,11 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummar
     },
   });
 
-  const tracker = new OrderedCompletion(cp?.position ?? { ordinal: 0, key: null });
-  const doneBefore = new Set(cp?.finishedAhead ?? []);
+  const tracker = new StartTracker(cp?.position ?? { ordinal: 0, key: null });
   const finishedOf = (c: Counts) => c.encrypted + c.skipped + c.failed + c.dispatched;
   const total = manifest?.total;
   const rate = new RateMeter();
+  rate.record(started, 0); // so the first figure is the rate since the start, not 0 for want of a second sample
   let finishedThisRun = 0;
 
   const snapshot = (done: boolean): ProgressSnapshot => {
@@ -174,7 +219,7 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummar
     const eta = total !== undefined && r > 0 ? ((total - finished) / r) * 1000 : undefined;
     return {
       ...counts,
-      seen: finished + tracker.inFlightKeys().length,
+      seen: finished + tracker.inFlightCount,
       ...(total !== undefined ? { total } : {}),
       finishedThisRun,
       elapsedMs: now - started,
@@ -193,11 +238,15 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummar
     return { ...s, aborted: false, complete: true, resumed: true, dryRun, mode, lowestConcurrency: limiter.lowest };
   }
 
-  // 2. The source, positioned after what the checkpoint says is done.
-  let ordinal = tracker.position().ordinal;
+  // 2. The source: first the keys the checkpoint had in flight (redone), then the items after its position.
+  const resumeFrom = tracker.position().ordinal;
+  const interruptedWindow = cp ? cp.reservedUpTo : 0;
   async function* items(): AsyncGenerator<Item> {
+    let redoId = -1;
+    for (const key of cp?.inFlight ?? []) yield { ordinal: redoId--, key, redo: true, maybeStarted: true };
+    let ordinal = resumeFrom;
     const raw: AsyncIterable<{ key: string; size?: number }> = manifest
-      ? manifestItems(manifest, { bucket: opts.bucket, skip: ordinal })
+      ? manifestItems(manifest, { bucket: opts.bucket, skip: resumeFrom })
       : (async function* () {
           const listing = listObjects(oss, opts.bucket, {
             ...(opts.prefix ? { prefix: opts.prefix } : {}),
@@ -207,62 +256,135 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummar
           for await (const o of listing as AsyncIterable<ListedObject>) yield { key: o.key, size: o.size };
         })();
     for await (const o of raw) {
-      const item: Item = { ordinal: ordinal++, key: o.key, ...(o.size !== undefined ? { size: o.size } : {}) };
-      if (doneBefore.has(item.key)) {
-        tracker.finished(item.ordinal, item.key); // finished in an earlier run, beyond its watermark
-        continue;
-      }
-      yield item;
+      const n = ordinal++;
+      yield { ordinal: n, key: o.key, ...(o.size !== undefined ? { size: o.size } : {}), ...(n < interruptedWindow ? { maybeStarted: true } : {}) };
     }
   }
   const sourceItems = await primed(items());
 
+  // A fan-out target that does not exist (or refuses us) is found on the first batch, before anything is written.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  if (opts.signal?.aborted) stop.abort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const batchSize = opts.fanout?.batchSize ?? 100;
+  const batchSource = opts.fanout ? batches(sourceItems, batchSize, opts.fanout.maxBytes ?? 120_000)[Symbol.asyncIterator]() : undefined;
+  const send = async (target: FanoutTarget, batch: Item[]): Promise<string | undefined> => {
+    const id = await withRetry(() => sendBatch(target, opts.bucket, batch), {
+      isRetryable: (err) => err instanceof FanoutError && classifyFanoutError(err) !== 'target',
+      onRetry: (err) => {
+        retries += 1;
+        if (classifyFanoutError(err) === 'throttled') limiter.onThrottle();
+      },
+    }, policy.retry);
+    limiter.onSuccess();
+    return id;
+  };
+  let firstBatch: { items: Item[]; requestId: string | undefined } | undefined;
+  if (opts.fanout && batchSource) {
+    const first = await batchSource.next();
+    if (!first.done) {
+      try {
+        firstBatch = { items: first.value, requestId: await send(opts.fanout, first.value) };
+      } catch (err) {
+        if (classifyFanoutError(err) === 'target') {
+          throw new FanoutTargetError(opts.fanout.functionName, err instanceof Error ? err.message : String(err), { cause: err });
+        }
+        throw err;
+      }
+    }
+  }
+
   // 3. Outputs. A resumed report is cut back to the rows the checkpoint counted.
   const report = opts.reportFile ? ReportWriter.open(opts.reportFile, { ...(opts.reportFormat ? { format: opts.reportFormat } : {}), resumeAtBytes: cp ? cp.reportBytes : null }) : undefined;
+  let fatal: AutoEncryptError | undefined;
+  const fail = (err: AutoEncryptError): void => {
+    fatal ??= err;
+    stop.abort();
+  };
   let complete = false;
+  // Fan-out starts a whole batch at once: reserve in batches, or every batch would cost a checkpoint write.
+  const ahead = reserveAhead(concurrency * (opts.fanout ? batchSize : 1));
+  let reservedUpTo = resumeFrom + ahead;
+  const startedAt = cp?.startedAt ?? new Date(started).toISOString();
   const state = (): CheckpointState => ({
     version: CHECKPOINT_VERSION,
     source,
     mode,
     dryRun,
+    report: reportId,
+    startedAt,
     position: tracker.position(),
-    finishedAhead: tracker.finishedAheadKeys(),
     inFlight: tracker.inFlightKeys(),
-    counts: { ...counts, seen: finishedOf(counts) + tracker.inFlightKeys().length },
+    reservedUpTo: Math.max(reservedUpTo, interruptedWindow),
+    counts: { ...counts, seen: finishedOf(counts) + tracker.inFlightCount },
     reportBytes: report ? report.flush() : null,
     complete,
     updatedAt: new Date().toISOString(),
   });
-  const checkpoint = opts.checkpointFile ? new CheckpointWriter(opts.checkpointFile, state, opts.checkpointIntervalMs ?? 1000) : undefined;
+  const checkpoint = opts.checkpointFile ? new CheckpointWriter(opts.checkpointFile, state, opts.checkpointIntervalMs ?? 1000, fail) : undefined;
+  /** Resolves once a checkpoint on disk covers `ordinal` with its reservedUpTo (see checkpoint.ts). */
+  let reservation: Promise<void> = Promise.resolve();
+  const reserve = (ordinal: number): Promise<void> => {
+    if (checkpoint && ordinal >= reservedUpTo) {
+      reservedUpTo = ordinal + ahead;
+      reservation = checkpoint.now();
+      reservation.catch(() => undefined); // the failure reaches the run through `fail`
+    }
+    return reservation;
+  };
 
   const finish = (item: Item, row: ReportRow, outcome: keyof Counts): void => {
     counts[outcome] += 1;
     finishedThisRun += 1;
-    report?.add(row);
-    tracker.finished(item.ordinal, item.key);
+    try {
+      report?.add(row);
+    } catch (err) {
+      fail(err as AutoEncryptError);
+    }
+    tracker.finished(item.ordinal);
     checkpoint?.touch();
   };
 
   const progressTimer = opts.onProgress ? setInterval(() => opts.onProgress?.(snapshot(false)), opts.progressIntervalMs ?? 1000) : undefined;
   progressTimer?.unref?.();
 
+  const floorToSecond = (ms: number) => Math.floor(ms / 1000) * 1000;
+  const cpStartMs = cp ? floorToSecond(Date.parse(cp.startedAt)) : undefined;
+  /** Was an already-encrypted object most likely copied by the interrupted run? Its Last-Modified says when it was last written. */
+  const copiedBeforeInterruption = async (item: Item, r: ObjectResult): Promise<boolean> => {
+    // A dry run never copied anything, so it never claims a copy.
+    if (dryRun || !item.maybeStarted || cpStartMs === undefined || r.outcome !== 'skipped' || r.reason !== 'already-encrypted') return false;
+    try {
+      const lm = (await oss.head(opts.bucket, item.key)).head.lastModified;
+      return lm !== undefined && Date.parse(lm) >= cpStartMs;
+    } catch {
+      return false; // the row then says what this attempt saw
+    }
+  };
+
   let aborted = false;
   try {
-    if (opts.fanout) {
+    if (checkpoint) await checkpoint.now(); // written before any object is touched: an unwritable checkpoint stops here
+    if (opts.fanout && batchSource) {
       const target = opts.fanout;
+      const dispatched = (batch: Item[], requestId: string | undefined) => {
+        for (const it of batch) finish(it, { key: it.key, outcome: 'dispatched', reason: `sent to ${target.functionName}${requestId ? ` (FC request ${requestId})` : ''}`, ...(it.size !== undefined ? { size: it.size } : {}) }, 'dispatched');
+      };
+      if (firstBatch) {
+        for (const it of firstBatch.items) tracker.started(it.ordinal, it.key, !it.redo);
+        dispatched(firstBatch.items, firstBatch.requestId);
+      }
+      const rest: AsyncIterable<Item[]> = { [Symbol.asyncIterator]: () => batchSource };
       await runPool(
-        batches(sourceItems, target.batchSize ?? 100, target.maxBytes ?? 120_000),
+        rest,
         async (batch) => {
-          for (const it of batch) tracker.started(it.ordinal, it.key);
-          const requestId = await withRetry(() => sendBatch(target, opts.bucket, batch), {
-            isRetryable: (err) => err instanceof FanoutError && !/Signature|AccessKey|NotFound|Forbidden|AccessDenied|InvalidArgument/i.test(err.message),
-            onRetry: () => {
-              retries += 1;
-            },
-          }, policy.retry);
-          for (const it of batch) finish(it, { key: it.key, outcome: 'dispatched', reason: `sent to ${target.functionName}${requestId ? ` (FC request ${requestId})` : ''}`, ...(it.size !== undefined ? { size: it.size } : {}) }, 'dispatched');
+          for (const it of batch) tracker.started(it.ordinal, it.key, !it.redo);
+          await reserve(Math.max(...batch.map((it) => it.ordinal)));
+          if (fatal) return;
+          dispatched(batch, await send(target, batch));
         },
-        { concurrency: () => limiter.limit, ...(opts.signal ? { signal: opts.signal } : {}) },
+        { concurrency: () => limiter.limit, signal: stop.signal },
       ).then((r) => {
         complete = r.exhausted;
       });
@@ -270,30 +392,49 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummar
       await runPool(
         sourceItems,
         async (item) => {
-          tracker.started(item.ordinal, item.key);
+          tracker.started(item.ordinal, item.key, !item.redo);
+          if (!item.redo) await reserve(item.ordinal);
+          if (fatal) return; // the reservation could not be written: the item stays in flight for the resume
           const result = await encryptObject(
             { bucket: opts.bucket, key: item.key, keyIsExact: true, ...(item.size !== undefined ? { size: item.size } : {}) },
             { oss, policy, logger: opts.logger },
           );
           if (result.outcome !== 'failed') limiter.onSuccess();
           if (result.dryRun) counts.wouldEncrypt = (counts.wouldEncrypt ?? 0) + 1;
-          finish(item, rowOf(result), result.outcome);
+          if (await copiedBeforeInterruption(item, result)) {
+            finish(item, { ...rowOf(result), outcome: 'encrypted', reason: COPIED_BEFORE_INTERRUPTION }, 'encrypted');
+          } else {
+            finish(item, rowOf(result), result.outcome);
+          }
         },
-        { concurrency: () => limiter.limit, ...(opts.signal ? { signal: opts.signal } : {}) },
+        { concurrency: () => limiter.limit, signal: stop.signal },
       ).then((r) => {
         complete = r.exhausted;
       });
     }
     aborted = !complete;
+  } catch (err) {
+    if (!(err instanceof AutoEncryptError)) throw err;
+    fatal ??= err;
   } finally {
     if (progressTimer) clearInterval(progressTimer);
+    opts.signal?.removeEventListener('abort', onAbort);
     // Written on every exit path (also when a fan-out batch could not be delivered), so a rerun resumes.
+    // After a write failure the writer writes nothing more: the file keeps the last state that is true.
+    if (fatal) complete = false;
     try {
       await checkpoint?.flush();
-    } finally {
+    } catch (err) {
+      fatal ??= err as AutoEncryptError;
+    }
+    try {
       report?.close();
+    } catch (err) {
+      report?.abandon();
+      fatal ??= err as AutoEncryptError;
     }
   }
+  if (fatal) throw fatal;
   const s = snapshot(true);
   opts.onProgress?.(s);
   return { ...s, aborted, complete, resumed: cp !== undefined, dryRun, mode, lowestConcurrency: limiter.lowest };

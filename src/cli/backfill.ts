@@ -1,7 +1,8 @@
 /**
  * `oss-auto-encrypt backfill`: flags → runBackfill (src/backfill/run.ts). Prints progress on stderr
  * (a redrawn bar on a terminal, a plain line every 10 s otherwise) and the summary on stdout.
- * Exit codes: 0 all done, 1 some objects failed or a run error, 2 bad flags, 130 stopped by a signal.
+ * Exit codes: 0 all done, 1 some objects failed or a run error, 2 bad flags (or a --fanout target that
+ * does not exist, found before anything is written), 130 stopped by a signal.
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -10,7 +11,7 @@ import { loadPolicy } from '../config';
 import { createLogger } from '../log';
 import { AutoEncryptError } from '../errors';
 import { createFcInvoker } from '../remote/fc-invoker';
-import { BackfillOptionsError } from '../backfill/errors';
+import { BackfillOptionsError, FanoutTargetError } from '../backfill/errors';
 import { DEFAULT_CONCURRENCY, runBackfill, type BackfillOptions, type BackfillSummary } from '../backfill/run';
 import { renderBar, renderLine, renderSummary, type ProgressSnapshot } from '../backfill/progress';
 import type { ReportFormat } from '../backfill/report';
@@ -37,6 +38,7 @@ Options:
   --service S         FC 2.0 service of the fan-out function (omit for FC 3.0)
   --account-id ID     Alibaba Cloud account id for --fanout (default: $ALIBABA_CLOUD_ACCOUNT_ID)
   --fc-endpoint URL   Function Compute endpoint override for --fanout
+  --progress-interval S  seconds between progress lines when stderr is not a terminal (default 10)
   --json              print the final summary as JSON
 
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, optional ALIBABA_CLOUD_SECURITY_TOKEN.
@@ -56,6 +58,8 @@ export interface BackfillCliArgs {
   manifest?: string;
   fanout?: { functionName: string; batchSize: number; service?: string; accountId: string; endpoint?: string };
   json: boolean;
+  /** Seconds between plain progress lines (non-TTY). */
+  progressInterval: number;
   credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
 }
 
@@ -93,6 +97,7 @@ export function parseBackfillArgs(argv: string[], env: Record<string, string | u
         'account-id': { type: 'string' },
         'fc-endpoint': { type: 'string' },
         json: { type: 'boolean' },
+        'progress-interval': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -123,6 +128,12 @@ export function parseBackfillArgs(argv: string[], env: Record<string, string | u
   } else {
     for (const f of ['batch-size', 'service', 'account-id', 'fc-endpoint']) if (s(f) !== undefined) problems.push(`--${f} only applies with --fanout`);
   }
+  let progressInterval = 10;
+  const pi = s('progress-interval');
+  if (pi !== undefined) {
+    if (!/^\d+(\.\d+)?$/.test(pi) || Number(pi) < 0.1 || Number(pi) > 3600) problems.push(`--progress-interval must be a number of seconds from 0.1 to 3600, got "${pi}"`);
+    else progressInterval = Number(pi);
+  }
   if (problems.length) throw new BackfillOptionsError(problems);
   const token = env.ALIBABA_CLOUD_SECURITY_TOKEN;
   return {
@@ -138,6 +149,7 @@ export function parseBackfillArgs(argv: string[], env: Record<string, string | u
     ...(s('manifest') ? { manifest: s('manifest') } : {}),
     ...(fanout ? { fanout } : {}),
     json: values.json === true,
+    progressInterval,
     credentials: { accessKeyId: accessKeyId as string, accessKeySecret: accessKeySecret as string, ...(token ? { securityToken: token } : {}) },
   };
 }
@@ -176,19 +188,31 @@ export const command: Command = {
 
     const tty = err.isTTY === true;
     let lastWidth = 0;
+    let bar = '';
     const onProgress = (p: ProgressSnapshot) => {
       if (p.done) return;
       if (tty) {
-        const line = renderBar(p).slice(0, Math.max(60, (err.columns || 120) - 1)); // one row, so \r can redraw it
-        err.write(`\r${line}${' '.repeat(Math.max(0, lastWidth - line.length))}`);
-        lastWidth = line.length;
+        bar = renderBar(p).slice(0, Math.max(60, (err.columns || 120) - 1)); // one row, so \r can redraw it
+        err.write(`\r${bar}${' '.repeat(Math.max(0, lastWidth - bar.length))}`);
+        lastWidth = bar.length;
       } else {
         err.write(renderLine(p) + '\n');
       }
     };
+    // On a terminal a log line would be glued onto the bar (which has no newline): clear the bar's row
+    // first, write the line, and draw the bar again below it.
+    const logDestination = tty
+      ? {
+          write(line: string): void {
+            if (lastWidth > 0) err.write('\r\x1b[K');
+            err.write(line);
+            if (lastWidth > 0) err.write(bar);
+          },
+        }
+      : pino.destination({ fd: 2, sync: true });
     try {
       // Per-object log lines go to stderr and only from warn up unless LOG_LEVEL asks for more.
-      const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: pino.destination({ fd: 2, sync: true }) });
+      const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: logDestination });
       const policy = loadPolicy(process.env);
       const opts: BackfillOptions = {
         bucket: args.bucket,
@@ -204,7 +228,7 @@ export const command: Command = {
         ...(args.manifest ? { manifestFile: args.manifest } : {}),
         signal: controller.signal,
         onProgress,
-        progressIntervalMs: tty ? 250 : 10_000,
+        progressIntervalMs: tty ? 250 : Math.round(args.progressInterval * 1000),
       };
       if (args.fanout) {
         const f = args.fanout;
@@ -234,7 +258,7 @@ export const command: Command = {
       if (tty && lastWidth > 0) err.write('\n');
       if (e instanceof AutoEncryptError) {
         err.write(`oss-auto-encrypt backfill: ${e.message}\n`);
-        return e instanceof BackfillOptionsError ? 2 : 1;
+        return e instanceof BackfillOptionsError || e instanceof FanoutTargetError ? 2 : 1;
       }
       throw e;
     } finally {

@@ -114,7 +114,7 @@ describe('backfill against the local OSS', () => {
     expect([...copies.keys()].sort()).toEqual([...plainKeys, 'secret/0.csv', 'secret/1.csv'].sort());
     expect([...copies.values()].every((n) => n === 1)).toBe(true);
 
-    const lines = readFileSync(report, 'utf8').trim().split('\n');
+    const lines = readFileSync(report, 'utf8').trim().split('\r\n'); // RFC 4180 line ends
     expect(lines[0]).toBe('key,outcome,reason,algorithm,kmsKeyId,size,error');
     const rows = new Map(lines.slice(1).map((l) => {
       const cells = l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((x) => x.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"'));
@@ -175,7 +175,7 @@ describe('backfill against the local OSS', () => {
     expect(first.encrypted).toBeLessThan(200);
     const cp = await readCheckpoint(checkpoint);
     expect(cp).toMatchObject({ complete: false, inFlight: [] });
-    expect(cp!.position.ordinal + cp!.finishedAhead.length).toBe(first.encrypted);
+    expect(cp!.position.ordinal).toBe(first.encrypted); // every started object finished: the pool drains on abort
     expect(jsonl(report)).toHaveLength(first.encrypted);
 
     const second = await runBackfill(opts(bucket, { checkpointFile: checkpoint, reportFile: report, concurrency: 4 }));

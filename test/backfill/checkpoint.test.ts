@@ -5,13 +5,15 @@ import { CheckpointWriter, assertResumable, readCheckpoint, writeCheckpoint, typ
 import { CheckpointError } from '../../src/backfill/errors';
 
 const state = (over: Partial<CheckpointState> = {}): CheckpointState => ({
-  version: 1,
+  version: 2,
   source: { kind: 'list', bucket: 'b', prefix: '' },
   mode: 'local',
   dryRun: false,
+  report: null,
+  startedAt: new Date(0).toISOString(),
   position: { ordinal: 3, key: 'c' },
-  finishedAhead: ['e'],
   inFlight: ['d'],
+  reservedUpTo: 67,
   counts: { seen: 5, encrypted: 2, skipped: 2, failed: 0, dispatched: 0 },
   reportBytes: 120,
   complete: false,
@@ -47,11 +49,11 @@ describe('checkpoint file', () => {
 
   it('refuses to resume for another bucket, prefix, mode or dry-run setting', () => {
     const cp = state();
-    expect(() => assertResumable('f', cp, { source: { kind: 'list', bucket: 'b', prefix: '' }, mode: 'local', dryRun: false })).not.toThrow();
-    expect(() => assertResumable('f', cp, { source: { kind: 'list', bucket: 'other', prefix: '' }, mode: 'local', dryRun: false })).toThrow(/belongs to bucket "b" prefix "", not bucket "other"/);
-    expect(() => assertResumable('f', cp, { source: { kind: 'list', bucket: 'b', prefix: 'x/' }, mode: 'local', dryRun: false })).toThrow(CheckpointError);
-    expect(() => assertResumable('f', cp, { source: { kind: 'list', bucket: 'b', prefix: '' }, mode: 'fanout', dryRun: false })).toThrow(/local run/);
-    expect(() => assertResumable('f', cp, { source: { kind: 'list', bucket: 'b', prefix: '' }, mode: 'local', dryRun: true })).toThrow(/real run/);
+    expect(() => assertResumable('f', cp, { source: { kind: 'list', bucket: 'b', prefix: '' }, mode: 'local', dryRun: false, report: null })).not.toThrow();
+    expect(() => assertResumable('f', cp, { source: { kind: 'list', bucket: 'other', prefix: '' }, mode: 'local', dryRun: false, report: null })).toThrow(/belongs to bucket "b" prefix "", not bucket "other"/);
+    expect(() => assertResumable('f', cp, { source: { kind: 'list', bucket: 'b', prefix: 'x/' }, mode: 'local', dryRun: false, report: null })).toThrow(CheckpointError);
+    expect(() => assertResumable('f', cp, { source: { kind: 'list', bucket: 'b', prefix: '' }, mode: 'fanout', dryRun: false, report: null })).toThrow(/local run/);
+    expect(() => assertResumable('f', cp, { source: { kind: 'list', bucket: 'b', prefix: '' }, mode: 'local', dryRun: true, report: null })).toThrow(/real run/);
   });
 
   it('coalesces saves and always writes the latest state on flush', async () => {

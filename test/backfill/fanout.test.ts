@@ -102,13 +102,12 @@ describe('backfill --fanout', () => {
     expect(new Set(all).size).toBe(1234);
   });
 
-  it('a refused invocation (unknown function) stops the run with a clear error and a resumable checkpoint', async () => {
+  it('a refused invocation (unknown function) stops the run on the first batch with a clear error, nothing written', async () => {
     const checkpoint = join(dir, 'fan-bad.json');
     const opts = options(invoker(), { checkpointFile: checkpoint });
     opts.fanout = { ...opts.fanout!, functionName: 'no-such-function' };
-    await expect(runBackfill(opts)).rejects.toThrow(/Could not send a batch of 100 keys to function "no-such-function".*FunctionNotFound/);
-    const cp = await readCheckpoint(checkpoint);
-    expect(cp).toMatchObject({ complete: false, counts: { dispatched: 0 } });
+    await expect(runBackfill(opts)).rejects.toThrow(/--fanout no-such-function: Could not send a batch of 100 keys to function "no-such-function".*FunctionNotFound.*Nothing was written/);
+    expect(await readCheckpoint(checkpoint)).toBeUndefined();
   });
 });
 

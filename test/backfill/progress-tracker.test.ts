@@ -1,31 +1,26 @@
-import { OrderedCompletion } from '../../src/backfill/progress-tracker';
+import { StartTracker } from '../../src/backfill/progress-tracker';
 
-describe('OrderedCompletion', () => {
-  it('moves the watermark only over a contiguous run of finished items', () => {
-    const t = new OrderedCompletion();
+describe('StartTracker', () => {
+  it('moves the position on every start and keeps only unfinished items in flight', () => {
+    const t = new StartTracker();
     ['a', 'b', 'c', 'd'].forEach((k, i) => t.started(i, k));
-    t.finished(1, 'b');
-    t.finished(3, 'd');
-    expect(t.position()).toEqual({ ordinal: 0, key: null });
-    expect(t.finishedAheadKeys().sort()).toEqual(['b', 'd']);
-    expect(t.inFlightKeys().sort()).toEqual(['a', 'c']);
-    t.finished(0, 'a');
-    expect(t.position()).toEqual({ ordinal: 2, key: 'b' });
-    expect(t.finishedAheadKeys()).toEqual(['d']);
-    t.finished(2, 'c');
+    t.finished(1);
+    t.finished(3);
     expect(t.position()).toEqual({ ordinal: 4, key: 'd' });
-    expect(t.finishedAheadKeys()).toEqual([]);
+    expect(t.inFlightKeys().sort()).toEqual(['a', 'c']);
+    t.finished(0);
+    t.finished(2);
     expect(t.inFlightKeys()).toEqual([]);
   });
 
-  it('resumes from a saved position; abandoned items stay undone', () => {
-    const t = new OrderedCompletion({ ordinal: 10, key: 'j' });
-    t.started(10, 'k');
-    t.started(11, 'l');
-    t.finished(11, 'l');
-    t.abandoned(10);
+  it('redone items (negative ids) are in flight but do not move the position', () => {
+    const t = new StartTracker({ ordinal: 10, key: 'j' });
+    t.started(-1, 'e', false);
     expect(t.position()).toEqual({ ordinal: 10, key: 'j' });
-    expect(t.inFlightKeys()).toEqual([]);
-    expect(t.finishedAheadKeys()).toEqual(['l']);
+    expect(t.inFlightKeys()).toEqual(['e']);
+    t.started(10, 'k');
+    t.finished(-1);
+    expect(t.position()).toEqual({ ordinal: 11, key: 'k' });
+    expect(t.inFlightKeys()).toEqual(['k']);
   });
 });

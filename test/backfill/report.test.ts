@@ -16,8 +16,16 @@ describe('report', () => {
   });
 
   it('quotes CSV fields that need it (RFC 4180)', () => {
-    expect(formatRow({ key: 'a,"b"\nc', outcome: 'failed', reason: 'x', size: 3, error: 'E: m' }, 'csv')).toBe('"a,""b""\nc",failed,x,,,3,E: m\n');
+    expect(formatRow({ key: 'a,"b"\nc', outcome: 'failed', reason: 'x', size: 3, error: 'E: m' }, 'csv')).toBe('"a,""b""\nc",failed,x,,,3,E: m\r\n');
     expect(JSON.parse(formatRow({ key: 'k', outcome: 'encrypted', reason: 'r', algorithm: 'KMS', kmsKeyId: 'id' }, 'jsonl'))).toEqual({ key: 'k', outcome: 'encrypted', reason: 'r', algorithm: 'KMS', kmsKeyId: 'id' });
+  });
+
+  it('neutralises CSV cells a spreadsheet would run as formulas, reversibly; JSON lines stay exact', () => {
+    const cell = (key: string) => formatRow({ key, outcome: 'o', reason: 'r' }, 'csv').split(',')[0];
+    expect(['=1+1', '+1', '-1', '@A1', "'x", 'plain'].map(cell)).toEqual(["'=1+1", "'+1", "'-1", "'@A1", "''x", 'plain']);
+    expect(cell('\tx')).toBe("'\tx");
+    expect(formatRow({ key: '\rx', outcome: 'o', reason: 'r' }, 'csv')).toBe('"\'\rx",o,r,,,,\r\n');
+    expect(JSON.parse(formatRow({ key: '=1+1', outcome: 'o', reason: 'r' }, 'jsonl')).key).toBe('=1+1');
   });
 
   it('writes a header, and on resume truncates to the checkpointed length', () => {
@@ -31,7 +39,7 @@ describe('report', () => {
     const r = ReportWriter.open(f, { resumeAtBytes: at });
     r.add({ key: 'b', outcome: 'skipped', reason: 'already-encrypted' });
     r.close();
-    expect(readFileSync(f, 'utf8')).toBe('key,outcome,reason,algorithm,kmsKeyId,size,error\na,encrypted,plaintext,AES256,,1,\nb,skipped,already-encrypted,,,,\n');
+    expect(readFileSync(f, 'utf8')).toBe('key,outcome,reason,algorithm,kmsKeyId,size,error\r\na,encrypted,plaintext,AES256,,1,\r\nb,skipped,already-encrypted,,,,\r\n');
   });
 
   it('refuses to resume a report that is missing or shorter than recorded', () => {
