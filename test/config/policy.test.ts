@@ -21,7 +21,7 @@ describe('loadPolicy defaults', () => {
     expect(p.dryRun).toBe(false);
     expect(p.versionedPlaintext).toBe('keep');
     expect(p.preserveAcl).toBe(true);
-    expect(p.multipartThresholdBytes).toBe(1024 ** 3);
+    expect(p.multipartThresholdBytes).toBe(1_000_000_000);
     expect(p.multipartPartBytes).toBe(DEFAULTS.MULTIPART_PART_BYTES);
     expect(p.allowedBuckets).toBeUndefined();
     expect(p.endpoint).toBeUndefined();

@@ -55,9 +55,16 @@ describe('hostile configuration: one ConfigError listing every problem', () => {
     }
   });
 
-  it('accepts the KMS key id forms KMS uses: key id, alias, ARN', () => {
-    for (const id of ['key-hzz6f0c9b3a1e2d4f5a6b7', '0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d', 'alias/finance_prod-1', 'acs:kms:cn-hangzhou:1234567890123456:key/key-hzz6f0c9b3a1e2d4f5a6b7']) {
+  it('accepts a key id, resolves an ARN to its key id (what OSS reports), refuses an alias (issue #10 item 9)', () => {
+    for (const id of ['key-hzz6f0c9b3a1e2d4f5a6b7', '0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d']) {
       expect(createHandler({ env: { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: id } }).policy.kmsKeyId).toBe(id);
     }
+    const arn = 'acs:kms:cn-hangzhou:1234567890123456:key/key-hzz6f0c9b3a1e2d4f5a6b7';
+    expect(createHandler({ env: { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: arn } }).policy.kmsKeyId).toBe('key-hzz6f0c9b3a1e2d4f5a6b7');
+    for (const alias of ['alias/finance_prod-1', 'acs:kms:cn-hangzhou:1234567890123456:alias/finance']) {
+      expect(() => createHandler({ env: { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: alias } })).toThrow(/names the key by alias.*give the key id instead/);
+    }
+    expect(() => createHandler({ env: { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'acs:kms:cn-hangzhou:123:secret/x' } })).toThrow(/is not a KMS key ARN/);
   });
+});
 });
