@@ -158,7 +158,7 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
 
     // The guard needs a HEAD answered after Last-Modified's second (guard.ts): fresh uploads wait for it once.
     for (let round = 0; !isSettled(head) && round < 3; round++) {
-      const wait = settleDelayMs(head);
+      const wait = settleDelayMs(head, Date.now(), round);
       if (deps.deadline !== undefined && Date.now() + wait > deps.deadline) break;
       await sleep(wait, deps.signal);
       const again = await oss.head(ref.bucket, key);

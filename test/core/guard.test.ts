@@ -14,10 +14,18 @@ describe('copy guard', () => {
     expect(isSettled({ servedAt: LM })).toBe(false);
   });
 
-  it('waits until the server has left Last-Modified\'s second (plus 20 ms)', () => {
-    expect(settleDelayMs({ lastModified: LM, servedAt: LM })).toBe(1020);
-    expect(settleDelayMs({ lastModified: 'Mon, 30 Nov 2026 06:00:02 GMT', servedAt: LM })).toBe(3020);
-    expect(settleDelayMs({ lastModified: LM, servedAt: 'Mon, 30 Nov 2026 06:00:05 GMT' })).toBe(20);
+  it('waits until the server has left Last-Modified\'s second: by the local clock first, never longer than the Date allows', () => {
+    const lm = Date.parse(LM);
+    // Local clock 300 ms into Last-Modified's second: 700 ms to its end, plus 50 ms.
+    expect(settleDelayMs({ lastModified: LM, servedAt: LM }, lm + 300)).toBe(750);
+    // Local clock behind (still before LM's second by its reading): never more than the Date-based bound.
+    expect(settleDelayMs({ lastModified: LM, servedAt: LM }, lm - 5000)).toBe(1020);
+    // Local clock ahead: at least 50 ms, the next HEAD's Date decides.
+    expect(settleDelayMs({ lastModified: LM, servedAt: LM }, lm + 5000)).toBe(50);
+    // Later rounds use the bound the server's Date gives.
+    expect(settleDelayMs({ lastModified: LM, servedAt: LM }, lm + 300, 1)).toBe(1020);
+    expect(settleDelayMs({ lastModified: 'Mon, 30 Nov 2026 06:00:02 GMT', servedAt: LM }, lm, 1)).toBe(3020);
+    expect(settleDelayMs({ lastModified: LM, servedAt: 'Mon, 30 Nov 2026 06:00:05 GMT' }, lm, 1)).toBe(20);
   });
 
   it('sends If-Unmodified-Since alone, never with If-Match (which would switch it off under RFC 7232 §6)', () => {

@@ -67,4 +67,3 @@ describe('hostile configuration: one ConfigError listing every problem', () => {
     expect(() => createHandler({ env: { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'acs:kms:cn-hangzhou:123:secret/x' } })).toThrow(/is not a KMS key ARN/);
   });
 });
-});
