@@ -164,14 +164,14 @@ function buildTarget(
   } else if (kmsKeyId !== undefined) {
     // OSS reports the key id on every object, never the alias or ARN it was given (evidence §18, issue #10 item 9),
     // so the function compares against the key id: an ARN names it; an alias cannot be resolved without KMS.
-    const arn = /^acs:kms:[^:]*:[^:]*:key\/(.+)$/.exec(kmsKeyId);
+    const arn = /^acs:kms:[^:]*:[^:]*:key\/(.+)$/i.exec(kmsKeyId);
     if (arn) kmsKeyId = arn[1];
-    else if (/^alias\//i.test(kmsKeyId) || /^acs:kms:[^:]*:[^:]*:alias\//.test(kmsKeyId)) {
+    else if (/^alias\//i.test(kmsKeyId) || /^acs:kms:[^:]*:[^:]*:alias\//i.test(kmsKeyId)) {
       problems.push(
         `${where.key}=${quote(kmsKeyId)} names the key by alias, but OSS reports the key id on every object, so the encryption could not be confirmed; ` +
           'give the key id instead (KMS console → the key → Key ID, or `aliyun kms DescribeKey --KeyId <alias>`).',
       );
-    } else if (kmsKeyId.startsWith('acs:')) {
+    } else if (/^acs:/i.test(kmsKeyId)) {
       problems.push(`${where.key}=${quote(kmsKeyId)} is not a KMS key ARN (acs:kms:<region>:<account>:key/<key id>); give the key id or its ARN.`);
     }
   }

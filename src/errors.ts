@@ -115,6 +115,21 @@ export class PlaintextNotDeletedError extends AutoEncryptError {
   }
 }
 
+/**
+ * Versioned bucket: the copy read another version than HEAD saw, and deleting the version it made (the undo) failed,
+ * so the key's current version has the wrong metadata. The message names the version to delete.
+ */
+export class UndoFailedError extends AutoEncryptError {
+  readonly code = 'UNDO_FAILED';
+  constructor(bucket: string, key: string, readonly versionId: string, readVersion: string, expected: string, cause: unknown) {
+    const why = cause instanceof OssOperationError ? `${cause.ossCode}: ${cause.message}` : String((cause as Error)?.message ?? cause);
+    super(
+      `oss://${bucket}/${key}: the copy read version ${readVersion} instead of ${expected} (changed after HEAD), and deleting the version it made ` +
+        `failed (${why}). Delete it to restore the previous current version: ossutil rm oss://${bucket}/${key} --version-id ${versionId}.`,
+    );
+  }
+}
+
 /** Hints for well-known OSS error codes: what to do about them. */
 const OSS_HINTS: Record<string, string> = {
   AccessDenied: 'grant the function role oss:GetObject, oss:PutObject, oss:GetObjectAcl, oss:PutObjectAcl and oss:GetObjectTagging on this bucket',

@@ -4,13 +4,14 @@
  * one line per object. The guarantees and their remaining windows: docs/resilience.md.
  */
 import type { Policy } from '../config';
-import { BucketNotAllowedError, EncryptionNotConfirmedError, GuardNotSettledError, OssOperationError, PlaintextNotDeletedError, describeError } from '../errors';
+import { BucketNotAllowedError, EncryptionNotConfirmedError, GuardNotSettledError, OssOperationError, PlaintextNotDeletedError, UndoFailedError, describeError } from '../errors';
 import { isObjectCreated, type ObjectRef } from '../event/parse';
 import type { Logger } from '../log';
 import type { HeadResponse, OssGateway, OssResponse } from '../oss/gateway';
 import { sseFromHeaders, type ObjectHead } from '../oss/object-head';
 import { SKIP_REASONS, copyHeaders, decide, describeSse, isRewriteOf, sseSatisfies, targetFor, type Decision, type SkipReason } from './decide';
-import { isSettled, settleDelayMs } from './guard';
+import { isSettled, lastModifiedInFuture, settleDelayMs } from './guard';
+import { persist } from './persist';
 import { multipartEncrypt, SourceVersionChangedError } from './multipart';
 import { deleteEventPlaintext } from './plaintext-versions';
 
@@ -32,8 +33,10 @@ export interface ObjectResult {
   plaintextVersionId?: string;
   /** True when VERSIONED_PLAINTEXT=delete removed that version. */
   plaintextDeleted?: boolean;
-  /** Delete mode, when more than one plaintext version of the event's upload was removed. */
+  /** Delete mode: the plaintext versions of the event's upload removed on a path other than a fresh rewrite. */
   plaintextVersionIds?: string[];
+  /** Delete mode: plaintext versions with the event's bytes older than its upload (the user's history): kept, reported. */
+  plaintextVersionsKept?: string[];
   /**
    * `encrypted` although this attempt's copy got 412: the object already is exactly what the rewrite makes (an
    * earlier attempt whose response was lost, or a duplicate delivery that won the race).
@@ -129,6 +132,23 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
   const cleanup = async (current: ObjectHead) =>
     policy.versionedPlaintext === 'delete' ? ((await deleteEventPlaintext(ref, key, current, oss, track)) ?? {}) : {};
 
+  /**
+   * After a 412 or an undone copy: the current object if it is exactly what this rewrite makes (ours, whose answer
+   * was lost, or a duplicate delivery's), else why to skip.
+   */
+  const currentIfRewritten = async (): Promise<HeadResponse | { reason: SkipReason; head?: ObjectHead }> => {
+    let now: HeadResponse;
+    try {
+      now = await oss.head(ref.bucket, key);
+    } catch (err) {
+      trackError(err);
+      if (isOss(err, 'NoSuchKey')) return { reason: SKIP_REASONS.GONE };
+      throw err;
+    }
+    track(now);
+    return head && decision?.action === 'encrypt' && isRewriteOf(now.head, head, decision.target) ? now : { reason: SKIP_REASONS.REPLACED, head: now.head };
+  };
+
   try {
     if (policy.allowedBuckets && !policy.allowedBuckets.includes(ref.bucket)) throw new BucketNotAllowedError(ref.bucket, policy.allowedBuckets);
     if (!isObjectCreated(ref)) return skip(SKIP_REASONS.NOT_OBJECT_CREATED);
@@ -158,6 +178,7 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
 
     // The guard needs a HEAD answered after Last-Modified's second (guard.ts): fresh uploads wait for it once.
     for (let round = 0; !isSettled(head) && round < 3; round++) {
+      if (lastModifiedInFuture(head)) break;
       const wait = settleDelayMs(head, Date.now(), round);
       if (deps.deadline !== undefined && Date.now() + wait > deps.deadline) break;
       await sleep(wait, deps.signal);
@@ -202,16 +223,8 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
       }
       // 412: changed since HEAD. Our own earlier attempt (response lost) or a duplicate's rewrite also changes it, and
       // then the object already is what this rewrite makes; anything else is a newer change with its own event.
-      let now: HeadResponse;
-      try {
-        now = await oss.head(ref.bucket, key);
-      } catch (headErr) {
-        trackError(headErr);
-        if (isOss(headErr, 'NoSuchKey')) return skip(SKIP_REASONS.GONE, { method });
-        throw headErr;
-      }
-      track(now);
-      if (!isRewriteOf(now.head, head, target)) return skip(SKIP_REASONS.REPLACED, { method, ...(await cleanup(now.head)) });
+      const now = await currentIfRewritten();
+      if (!('headers' in now)) return skip(now.reason, { method, ...(now.reason === SKIP_REASONS.REPLACED ? await cleanup(now.head!) : {}) });
       responseHeaders = now.headers;
       rewrittenEarlier = true;
     }
@@ -227,27 +240,49 @@ export async function encryptObject(ref: ObjectRef, deps: EncryptDeps): Promise<
     }
     if (!sseSatisfies(confirmed, target)) throw new EncryptionNotConfirmedError(ref.bucket, key, describeSse(target), describeSse(confirmed));
 
-    // Versioned bucket: the copy must have read exactly the version HEAD saw. If it read another one (a version that
-    // became current after HEAD without a later Last-Modified, e.g. the HEAD'd one deleted by id), undo it.
+    // Versioned bucket (Suspended too: the new version is then "null"): the copy must have read exactly the version
+    // HEAD saw. If it read another (a same-ETag version that became current after HEAD), undo it.
     const sourceVersion = responseHeaders['x-oss-copy-source-version-id'];
-    if (!rewrittenEarlier && head.versionId && sourceVersion && sourceVersion !== head.versionId && versionAfter && versionAfter !== 'null') {
-      track(await oss.deleteVersion(ref.bucket, key, versionAfter));
-      return skip(SKIP_REASONS.REPLACED, { method, note: `the copy read version ${sourceVersion}, not ${head.versionId}; its result was deleted` });
+    const madeVersionNow = () => head!.versionId !== undefined && versionAfter !== undefined && versionAfter !== head!.versionId;
+    const madeVersion = madeVersionNow();
+    if (!rewrittenEarlier && madeVersion && sourceVersion && sourceVersion !== head.versionId) {
+      try {
+        track(await persist(() => oss.deleteVersion(ref.bucket, key, versionAfter!)));
+      } catch (err) {
+        throw new UndoFailedError(ref.bucket, key, versionAfter!, sourceVersion, head.versionId!, err);
+      }
+      // What it read may be our own earlier rewrite of that version (a retried copy whose first answer was lost).
+      const now = await currentIfRewritten();
+      if (!('headers' in now)) {
+        const note = `the copy read version ${sourceVersion}, not ${head.versionId}; its result was deleted`;
+        return skip(now.reason, { method, note, ...(now.reason === SKIP_REASONS.REPLACED ? await cleanup(now.head!) : {}) });
+      }
+      responseHeaders = now.headers;
+      versionAfter = now.head.versionId ?? now.headers['x-oss-version-id'];
+      rewrittenEarlier = true;
     }
 
-    const result: Partial<ObjectResult> = { ...sseFields, method, ...(rewrittenEarlier ? { rewrittenEarlier } : {}) };
+    const result: Partial<ObjectResult> = { ...sseFields, method, ...(rewrittenEarlier ? { rewrittenEarlier: true } : {}) };
     if (confirmed?.kmsKeyId) result.kmsKeyId = confirmed.kmsKeyId;
-    // Versioned bucket: the rewrite made a new version and left the one HEAD saw, plaintext, noncurrent (§0.6).
-    if (head.versionId && versionAfter && versionAfter !== 'null' && versionAfter !== head.versionId) {
+    // The rewrite made a new version and left the one HEAD saw noncurrent (§0.6). Only a plaintext one is reported
+    // and, in delete mode, deleted: SSE_ON_MISMATCH=reencrypt leaves an encrypted old version, which is kept.
+    if (madeVersionNow() && !head.sse) {
       result.plaintextVersionId = head.versionId;
       if (policy.versionedPlaintext === 'delete') {
         try {
-          track(await oss.deleteVersion(ref.bucket, key, head.versionId));
+          track(await oss.deleteVersion(ref.bucket, key, head.versionId!));
         } catch (err) {
-          throw new PlaintextNotDeletedError(ref.bucket, key, head.versionId, err);
+          throw new PlaintextNotDeletedError(ref.bucket, key, head.versionId!, err);
         }
         result.plaintextDeleted = true;
       }
+    }
+    // The event named its upload's version and that is not the one rewritten (a same-ETag upload came after it):
+    // its plaintext version goes too.
+    if (policy.versionedPlaintext === 'delete' && ref.versionId && ref.versionId !== head.versionId && head.versionId) {
+      const swept = await deleteEventPlaintext(ref, key, { ...head, versionId: versionAfter ?? head.versionId }, oss, track);
+      if (swept?.plaintextVersionIds) result.plaintextVersionIds = swept.plaintextVersionIds;
+      if (swept?.plaintextVersionsKept) result.plaintextVersionsKept = swept.plaintextVersionsKept;
     }
     return finish({ outcome: 'encrypted', reason: decision.reason, ...result });
   } catch (err) {

@@ -48,10 +48,29 @@ export function settleDelayMs(head: Pick<ObjectHead, 'lastModified' | 'servedAt'
 }
 
 /**
- * The conditions for CopyObject / UploadPartCopy from the current version. Without a Last-Modified (never seen from
- * OSS) it falls back to the ETag, the weaker guard.
+ * Last-Modified this far after the server's Date is clock trouble, not a fresh upload: fail at once (FC retries)
+ * rather than wait out the skew.
  */
-export function copyConditions(head: Pick<ObjectHead, 'lastModified' | 'etag'>): Record<string, string> {
-  if (head.lastModified) return { 'x-oss-copy-source-if-unmodified-since': head.lastModified };
-  return { 'x-oss-copy-source-if-match': head.etag };
+export const MAX_FUTURE_SKEW_MS = 2000;
+
+export function lastModifiedInFuture(head: Pick<ObjectHead, 'lastModified' | 'servedAt'>): boolean {
+  const lm = seconds(head.lastModified);
+  const at = seconds(head.servedAt);
+  return lm !== undefined && at !== undefined && (lm - at) * 1000 > MAX_FUTURE_SKEW_MS;
+}
+
+/**
+ * The conditions for CopyObject / UploadPartCopy from the current version.
+ * - Unversioned: If-Unmodified-Since alone (see above).
+ * - Versioned (HEAD reported a version id): If-Match as well. A holding If-Match may switch If-Unmodified-Since off
+ *   (RFC 7232 §6), but there every copy is also checked afterwards against the version HEAD saw
+ *   (`x-oss-copy-source-version-id`, undone when it differs), which sees same-ETag changes; If-Match adds the one
+ *   case that check would have to undo: an older version, other bytes, becoming current because the HEAD'd one was
+ *   deleted by its version id (its Last-Modified is older, so If-Unmodified-Since passes).
+ * Without a Last-Modified (never seen from OSS) it falls back to the ETag alone.
+ */
+export function copyConditions(head: Pick<ObjectHead, 'lastModified' | 'etag' | 'versionId'>): Record<string, string> {
+  if (!head.lastModified) return { 'x-oss-copy-source-if-match': head.etag };
+  const ius = { 'x-oss-copy-source-if-unmodified-since': head.lastModified };
+  return head.versionId ? { 'x-oss-copy-source-if-match': head.etag, ...ius } : ius;
 }

@@ -10,6 +10,7 @@ import type { HeadResponse, OssGateway } from '../oss/gateway';
 import type { ObjectHead } from '../oss/object-head';
 import { metadataHeaders, sameEtag, sseHeaders, sseSatisfies, taggingHeader } from './decide';
 import { copyConditions } from './guard';
+import { persist } from './persist';
 import { mapLimit } from './pool';
 import type { Logger } from '../log';
 import { DeadlineError, OssOperationError } from '../errors';
@@ -80,6 +81,7 @@ export async function multipartEncrypt(
   track(init);
   let complete;
   let completeSent = false;
+  let finalTags: Record<string, string> | undefined;
   let stopped = false;
   const expire = budget.timer();
   try {
@@ -98,10 +100,16 @@ export async function multipartEncrypt(
     });
     copying.catch(() => undefined);
     const done = await Promise.race([copying, expire.promise]);
+    // The part copies can take minutes and no condition sees an ACL or tag change, so both are read again now, as
+    // late as possible: the ACL then goes on Complete (evidence §14: the object never exists with another ACL).
+    const [aclNow, tagsNow] = await Promise.all([
+      acl === undefined ? undefined : oss.getAcl(bucket, key).then((a) => (track(a), a.acl)),
+      oss.getTagging(bucket, key).then((t) => (track(t), t.tags)),
+    ]);
     completeSent = true;
-    // The ACL goes on Complete (evidence §14): the object never exists with the bucket's ACL in between.
-    complete = await oss.complete(bucket, key, init.uploadId, done, acl && acl !== 'default' ? { 'x-oss-object-acl': acl } : {});
+    complete = await oss.complete(bucket, key, init.uploadId, done, aclNow && aclNow !== 'default' ? { 'x-oss-object-acl': aclNow } : {});
     track(complete);
+    finalTags = tagsNow;
   } catch (err) {
     stopped = true;
     let uploadGone = false;
@@ -123,6 +131,9 @@ export async function multipartEncrypt(
   } finally {
     expire.cancel();
   }
+  // Tags changed during the part copies: Initiate carried the old ones, so put the current ones back (one round trip
+  // after Complete in which the older tags show).
+  if (finalTags && !sameTags(finalTags, tags ?? {})) track(await oss.putTagging(bucket, key, finalTags));
   return { completeHeaders: complete.headers, partCount: parts.length };
 }
 
@@ -157,23 +168,6 @@ class PartBudget {
   }
 }
 
-/**
- * Cleanup and ACL restore run after the point of no return, so each gets ABORT_OR_ACL_ROUNDS rounds of the
- * gateway's own retries (test/resilience/fault-matrix.test.ts found one round leaving orphaned uploads and lost ACLs).
- * `doneCodes`: an error that means the work is already done (an Abort whose earlier attempt went through).
- */
-const ABORT_OR_ACL_ROUNDS = 3;
-async function persist<T>(fn: () => Promise<T>, doneCodes: string[] = []): Promise<T | { retriedRequestIds: string[]; alreadyDone: true }> {
-  for (let round = 1; ; round++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const e = err as OssOperationError;
-      if (e instanceof OssOperationError && doneCodes.includes(e.ossCode)) return { retriedRequestIds: e.requestId ? [e.requestId] : [], alreadyDone: true };
-      if (round >= ABORT_OR_ACL_ROUNDS || !(e instanceof OssOperationError) || !e.retryable) throw err;
-    }
-  }
-}
 
 /** The object as our Complete leaves it: a new Multipart object of the same size with the target SSE; else undefined. */
 async function completedUnseen(oss: OssGateway, bucket: string, key: string, source: ObjectHead, target: EncryptionTarget): Promise<HeadResponse | undefined> {
@@ -185,4 +179,9 @@ async function completedUnseen(oss: OssGateway, bucket: string, key: string, sou
   } catch {
     return undefined;
   }
+}
+
+function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
 }

@@ -4,10 +4,13 @@
  * event's upload was replaced by a newer one. The plaintext version that event's upload created must still go, so a
  * re-delivery finishes the cleanup (issue #10 item 4).
  *
- * Which version is "the event's": its `versionId` when the event carries one; otherwise the noncurrent versions whose
- * ETag is the event's (the upload's bytes). Each candidate is HEADed and deleted only when it is plaintext; the
- * current version is never deleted. Costs one ListObjectVersions (events without a versionId) plus one HEAD per
- * candidate, only in delete mode and only in versioned buckets.
+ * Which version is "the event's": its `versionId` when the event carries one; otherwise the noncurrent versions with
+ * the event's ETag (the upload's bytes) written within UPLOAD_WINDOW_MS before the event's time. Same-ETag plaintext
+ * versions older than that are the user's own history (identical bytes uploaded before): they are reported
+ * (`plaintextVersionsKept`), never deleted, and so are all of them when the event has no time. Each candidate is
+ * HEADed and deleted only when it is plaintext; the current version is never deleted. Costs one ListObjectVersions
+ * page per 1,000 versions of the key (events without a versionId) plus one HEAD per same-ETag version, only in
+ * delete mode and only in versioned buckets.
  */
 import type { ObjectRef } from '../event/parse';
 import type { OssGateway, OssResponse } from '../oss/gateway';
@@ -17,9 +20,14 @@ import { sameEtag } from './decide';
 
 export interface PlaintextCleanup {
   /** Plaintext versions of the event's upload that were found (and deleted). */
-  plaintextVersionIds: string[];
-  plaintextDeleted: boolean;
+  plaintextVersionIds?: string[];
+  plaintextDeleted?: boolean;
+  /** Plaintext versions with the event's bytes that are older than its upload: reported, not deleted. */
+  plaintextVersionsKept?: string[];
 }
+
+/** How long before the event's time its upload's version may have been written (a slow PutObject, clock skew). */
+export const UPLOAD_WINDOW_MS = 60_000;
 
 export async function deleteEventPlaintext(
   ref: ObjectRef,
@@ -29,18 +37,22 @@ export async function deleteEventPlaintext(
   track: (r: Pick<OssResponse, 'requestId' | 'retriedRequestIds'>) => void,
 ): Promise<PlaintextCleanup | undefined> {
   if (!current.versionId) return undefined;
-  let candidates: string[];
+  let candidates: Array<{ versionId: string; eventsOwn: boolean }>;
   if (ref.versionId) {
-    candidates = [ref.versionId];
+    candidates = [{ versionId: ref.versionId, eventsOwn: true }];
   } else if (ref.eTag) {
     const listed = await oss.listKeyVersions(ref.bucket, key);
     track(listed);
-    candidates = listed.versions.filter((v) => !v.isLatest && sameEtag(v.etag, ref.eTag!)).map((v) => v.versionId);
+    const since = ref.eventTime === undefined ? undefined : Math.floor((ref.eventTime - UPLOAD_WINDOW_MS) / 1000) * 1000;
+    candidates = listed.versions
+      .filter((v) => !v.isLatest && sameEtag(v.etag, ref.eTag!))
+      .map((v) => ({ versionId: v.versionId, eventsOwn: since !== undefined && v.lastModified !== undefined && Date.parse(v.lastModified) >= since }));
   } else {
     return undefined;
   }
   const found: string[] = [];
-  for (const versionId of candidates) {
+  const kept: string[] = [];
+  for (const { versionId, eventsOwn } of candidates) {
     if (versionId === current.versionId) continue;
     let head: ObjectHead;
     try {
@@ -53,6 +65,10 @@ export async function deleteEventPlaintext(
       throw err;
     }
     if (head.sse) continue;
+    if (!eventsOwn) {
+      kept.push(versionId);
+      continue;
+    }
     try {
       track(await oss.deleteVersion(ref.bucket, key, versionId));
     } catch (err) {
@@ -60,5 +76,6 @@ export async function deleteEventPlaintext(
     }
     found.push(versionId);
   }
-  return found.length ? { plaintextVersionIds: found, plaintextDeleted: true } : undefined;
+  if (!found.length && !kept.length) return undefined;
+  return { ...(found.length ? { plaintextVersionIds: found, plaintextDeleted: true } : {}), ...(kept.length ? { plaintextVersionsKept: kept } : {}) };
 }

@@ -20,6 +20,8 @@ export interface ObjectRef {
   /** The account in `oss.bucket.arn` (`acs:oss:<region>:<account>:<bucket>`), when present. */
   accountId?: string;
   versionId?: string;
+  /** The record's `eventTime` (epoch ms), when it is a valid date: when the upload happened. */
+  eventTime?: number;
   /**
    * The key is exactly the object's name (from a listing or an inventory, not from an event), so a 404 means
    * gone: no second HEAD with a URL-decoded form, which could name a different object.
@@ -116,6 +118,8 @@ function parseRecord(record: unknown, where: string, fallbackName?: string): Obj
   if (arnParts && arnParts.length >= 5 && arnParts[0] === 'acs' && arnParts[1] === 'oss' && arnParts[3]) ref.accountId = arnParts[3];
   const versionId = object.versionId ?? object.versionid;
   if (typeof versionId === 'string' && versionId !== '') ref.versionId = versionId;
+  const eventTime = typeof record.eventTime === 'string' ? Date.parse(record.eventTime) : NaN;
+  if (Number.isFinite(eventTime)) ref.eventTime = eventTime;
   return ref;
 }
 

@@ -80,6 +80,8 @@ export interface OssGateway {
   getAcl(bucket: string, key: string): Promise<OssResponse & { acl: string }>;
   putAcl(bucket: string, key: string, acl: string): Promise<OssResponse>;
   getTagging(bucket: string, key: string): Promise<OssResponse & { tags: Record<string, string> }>;
+  /** PutObjectTagging (DeleteObjectTagging for no tags). */
+  putTagging(bucket: string, key: string, tags: Record<string, string>): Promise<OssResponse>;
   /** CopyObject of the key onto itself with exactly `headers` (plus `x-oss-copy-source`). */
   copyInPlace(bucket: string, key: string, headers: Record<string, string>): Promise<OssResponse & { etag?: string }>;
   initMultipart(bucket: string, key: string, headers: Record<string, string>): Promise<OssResponse & { uploadId: string }>;
@@ -258,6 +260,15 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
         (client(bucket) as unknown as { getObjectTagging(k: string, o: object): Promise<{ tag: Record<string, string>; res: { headers: Record<string, string> } }> }).getObjectTagging(key, { timeout }),
       );
       return { ...base, tags: { ...result.tag } };
+    },
+
+    async putTagging(bucket, key, tags) {
+      type Tagging = { putObjectTagging(k: string, t: object, o: object): Promise<{ res: { headers: Record<string, string> } }>; deleteObjectTagging(k: string, o: object): Promise<{ res: { headers: Record<string, string> } }> };
+      const c = client(bucket) as unknown as Tagging;
+      const { base } = Object.keys(tags).length
+        ? await call('PutObjectTagging', () => c.putObjectTagging(key, tags, { timeout }))
+        : await call('DeleteObjectTagging', () => c.deleteObjectTagging(key, { timeout }));
+      return base;
     },
 
     async copyInPlace(bucket, key, headers) {

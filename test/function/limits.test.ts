@@ -45,12 +45,43 @@ describe('FC deadline on the multipart path', () => {
     expect(((await h.client.get(obj.key)).content as Buffer).equals(body)).toBe(true);
   });
 
+  it('a part that hangs: the timer aborts the upload before the deadline, not after', async () => {
+    const obj = await upload(h.client, 'deadline/hang.bin', randomBytes(2 * PART));
+    // 7 s timeout, 5 s reserve: the timer fires about 2 s in, while the first part is held for 6 s.
+    h.oss.faults.set([{ op: 'UploadPartCopy', kind: 'slow', rate: 1, delayMs: 6000, times: 1 }]);
+    h.oss.requestLog.clear();
+    const err = await h.handler.handler(ossEvent([obj]), { ...h.context(), function: { name: 'f', timeout: 7 } }).catch((e: unknown) => e);
+    expect((err as InvocationFailedError).summary.results[0]).toMatchObject({ outcome: 'failed', reason: 'DEADLINE_TOO_CLOSE' });
+    // Aborted while the part was still held: the Abort is logged, and no part copy has been answered yet.
+    const ops = h.oss.requestLog.counts({ key: obj.key });
+    expect(ops.AbortMultipartUpload).toBe(1);
+    expect(ops.UploadPartCopy ?? 0).toBe(0);
+    expect(h.oss.inspect.multipartUploads(BUCKET)).toEqual([]);
+    h.oss.faults.clear();
+  });
+
   it('does not even initiate when the reserve alone does not fit', async () => {
     const obj = await upload(h.client, 'deadline/none.bin', randomBytes(2 * PART));
     h.oss.requestLog.clear();
     const err = await h.handler.handler(ossEvent([obj]), { ...h.context(), function: { name: 'f', timeout: 3 } }).catch((e: unknown) => e);
     expect((err as InvocationFailedError).summary.results[0]).toMatchObject({ outcome: 'failed', reason: 'DEADLINE_TOO_CLOSE' });
     expect(h.oss.requestLog.counts({ key: obj.key }).InitiateMultipartUpload).toBeUndefined();
+  });
+});
+
+describe('Last-Modified ahead of the server clock', () => {
+  it('fails GUARD_NOT_SETTLED at once (FC retries) instead of waiting out the skew', async () => {
+    const h = await startHarness();
+    try {
+      const obj = await upload(h.client, 'skew/a.txt', Buffer.from('x'), { fresh: true });
+      await h.oss.inspect.backdate(BUCKET, -30_000, obj.key);
+      h.oss.requestLog.clear();
+      const err = await h.handler.handler(ossEvent([obj]), h.context()).catch((e: unknown) => e);
+      expect((err as InvocationFailedError).summary.results[0]).toMatchObject({ outcome: 'failed', reason: 'GUARD_NOT_SETTLED' });
+      expect(h.oss.requestLog.counts({ key: obj.key })).toEqual({ HeadObject: 1 });
+    } finally {
+      await h.close();
+    }
   });
 });
 
@@ -90,6 +121,10 @@ describe('KMS key given as ARN or alias', () => {
     } finally {
       await h.close();
     }
+  });
+
+  it('an ARN in upper case is still an ARN (resolved), not a literal id', () => {
+    expect(loadPolicy({ SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: `ACS:KMS:cn-hangzhou:123:key/${CMK}` }).kmsKeyId).toBe(CMK);
   });
 
   it('an alias is refused at start with what to give instead', () => {

@@ -39,7 +39,7 @@ describe('multipart path above the threshold', () => {
 
     const ops = h.oss.requestLog.counts({ bucket: BUCKET, key: obj.key });
     expect(s.results[0]).toMatchObject({ outcome: 'encrypted', method: 'multipart', algorithm: 'KMS', kmsKeyId: CMK, size: body.length });
-    expect(ops).toMatchObject({ HeadObject: 1, GetObjectACL: 1, GetObjectTagging: 1, InitiateMultipartUpload: 1, UploadPartCopy: 6, CompleteMultipartUpload: 1 });
+    expect(ops).toMatchObject({ HeadObject: 1, GetObjectACL: 2, GetObjectTagging: 2, InitiateMultipartUpload: 1, UploadPartCopy: 6, CompleteMultipartUpload: 1 });
     // The ACL travels on Complete (evidence §14): no PutObjectAcl, no moment with the bucket's ACL.
     expect(ops.PutObjectACL).toBeUndefined();
     expect(ops.CopyObject).toBeUndefined();
