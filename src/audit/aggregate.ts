@@ -8,6 +8,9 @@
  */
 import { prefixOf } from './prefix';
 
+/** Storage classes whose objects must be restored before they can be copied (same list as the function's decide). */
+export const ARCHIVE_CLASSES = ['Archive', 'ColdArchive', 'DeepColdArchive'];
+
 export type EncryptionState = 'encrypted' | 'plaintext' | 'unknown';
 
 export interface Observation {
@@ -98,6 +101,8 @@ export class CoverageAccumulator {
   private algorithmKnown = false;
   /** Copy requests a backfill would make for the observed plaintext objects (multipart objects cost more than one). */
   private plainCopyRequests = 0;
+  /** Observed plaintext objects in an archive class: a backfill skips them (archive-not-restored) unless restored. */
+  private plainArchived = 0;
 
   constructor(private readonly depth: number, private readonly copyRequestsFor: (size: number) => number = () => 1) {}
 
@@ -131,7 +136,10 @@ export class CoverageAccumulator {
         c.plainBytes += o.size;
       }
     }
-    if (obs.state === 'plaintext') this.plainCopyRequests += this.copyRequestsFor(o.size);
+    if (obs.state === 'plaintext') {
+      if (ARCHIVE_CLASSES.includes(o.storageClass)) this.plainArchived += 1;
+      else this.plainCopyRequests += this.copyRequestsFor(o.size);
+    }
     if (obs.state === 'unknown') return;
     if (obs.state === 'plaintext' || obs.algorithm) {
       if (obs.algorithm) this.algorithmKnown = true;
@@ -162,8 +170,17 @@ export class CoverageAccumulator {
 
   /** Copy requests for the plaintext part of the population (scaled from the sample when sampled). */
   copyRequests(): number {
+    return this.scaleUp(this.plainCopyRequests);
+  }
+
+  /** Plaintext objects in Archive, ColdArchive or DeepColdArchive (scaled from the sample when sampled). */
+  archivedPlaintext(): number {
+    return this.scaleUp(this.plainArchived);
+  }
+
+  private scaleUp(n: number): number {
     const t = this.total;
-    return t.seen === t.objects || t.seen === 0 ? this.plainCopyRequests : Math.round((this.plainCopyRequests * t.objects) / t.seen);
+    return t.seen === t.objects || t.seen === 0 ? n : Math.round((n * t.objects) / t.seen);
   }
 
   result(): Breakdowns {

@@ -12,10 +12,16 @@ export interface CostInputs {
   encryptedObjects: number;
   /** Copy-side requests for the plaintext objects: 1 per CopyObject, Initiate + parts + Complete per multipart object. */
   copyRequests: number;
+  /** Plaintext objects in archive classes: HEADed, then skipped as archive-not-restored unless restored first. */
+  archivedPlaintext?: number;
 }
 
 export interface BackfillEstimate {
   plaintextObjects: number;
+  /** Plaintext objects in Archive/ColdArchive/DeepColdArchive: restore them first, or the backfill skips them. */
+  archivedPlaintext: number;
+  /** Plaintext objects a backfill would rewrite now. */
+  toEncrypt: number;
   /** Requests of `backfill --manifest`: encrypted rows cost none; every plaintext row a HEAD (+ ACL read) + copy. */
   fromInventory: { requests: number; perObject: number };
   /** Requests of `backfill` from a listing: LIST pages, a HEAD for every object, then ACL read + copy for plaintext ones. */
@@ -47,13 +53,18 @@ export interface EstimateOptions {
 export function estimateBackfill(c: CostInputs, o: EstimateOptions): BackfillEstimate {
   const acl = o.policy.preserveAcl ? 1 : 0;
   const perPlain = 1 + acl; // HEAD + ACL read, before the copy requests
-  const inventoryRequests = c.plaintextObjects * perPlain + c.copyRequests;
+  const archived = c.archivedPlaintext ?? 0;
+  const toEncrypt = c.plaintextObjects - archived;
+  // An archived object costs its HEAD only (decide skips it before the ACL read).
+  const inventoryRequests = toEncrypt * perPlain + archived + c.copyRequests;
   const listPages = Math.ceil(c.objects / 1000);
-  const listingRequests = listPages + c.objects + c.plaintextObjects * acl + c.copyRequests;
+  const listingRequests = listPages + c.objects + toEncrypt * acl + c.copyRequests;
   const per = (n: number) => (c.objects > 0 ? n / c.objects : 0);
   const sequential = perPlain + 1;
   const est: BackfillEstimate = {
     plaintextObjects: c.plaintextObjects,
+    archivedPlaintext: archived,
+    toEncrypt,
     fromInventory: { requests: inventoryRequests, perObject: per(inventoryRequests) },
     fromListing: { requests: listingRequests, perObject: per(listingRequests) },
     sequentialRequests: sequential,
@@ -62,10 +73,10 @@ export function estimateBackfill(c: CostInputs, o: EstimateOptions): BackfillEst
     est.roundTripMs = o.roundTripMs;
     const perObjectMs = sequential * o.roundTripMs;
     const concurrency = o.concurrency ?? DEFAULT_CONCURRENCY;
-    est.local = { concurrency, seconds: (Math.ceil(c.plaintextObjects / concurrency) * perObjectMs) / 1000 };
+    est.local = { concurrency, seconds: (Math.ceil(toEncrypt / concurrency) * perObjectMs) / 1000 };
     if (o.fanout) {
       const { batchSize, instances } = o.fanout;
-      const invocations = Math.ceil(c.plaintextObjects / batchSize);
+      const invocations = Math.ceil(toEncrypt / batchSize);
       const perInvocationMs = Math.ceil(batchSize / o.policy.concurrency) * perObjectMs;
       est.fanout = { batchSize, instances, perInstanceConcurrency: o.policy.concurrency, invocations, seconds: (Math.ceil(invocations / instances) * perInvocationMs) / 1000 };
     }

@@ -124,7 +124,7 @@ ${table('by-class', r.byStorageClass, (x) => x.name)}
 ${algo}
 <h2>Backfill of the plaintext part</h2>
 <ul id="estimate">
-<li>Objects to encrypt: <b data-value="${e.plaintextObjects}">${formatCount(e.plaintextObjects)}</b></li>
+<li>Objects to encrypt: <b data-value="${e.toEncrypt}">${formatCount(e.toEncrypt)}</b>${e.archivedPlaintext > 0 ? ` (plus <b data-value="${e.archivedPlaintext}">${formatCount(e.archivedPlaintext)}</b> plaintext objects in an archive class, skipped until restored)` : ''}</li>
 <li>OSS requests with <code>--manifest</code>: <b data-value="${e.fromInventory.requests}">${formatCount(e.fromInventory.requests)}</b>; from a listing: <b data-value="${e.fromListing.requests}">${formatCount(e.fromListing.requests)}</b></li>
 ${time}
 </ul>

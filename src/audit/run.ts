@@ -256,7 +256,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   if (roundTripMs === undefined && oss && !aborted()) roundTripMs = await measureRoundTrip(oss, opts.bucket, requests);
   const t = breakdowns.totals;
   const estimate = estimateBackfill(
-    { objects: t.objects, plaintextObjects: t.plaintextObjects, encryptedObjects: t.encryptedObjects, copyRequests: acc.copyRequests() },
+    { objects: t.objects, plaintextObjects: t.plaintextObjects, encryptedObjects: t.encryptedObjects, copyRequests: acc.copyRequests(), archivedPlaintext: acc.archivedPlaintext() },
     {
       policy: opts.policy,
       ...(roundTripMs !== undefined ? { roundTripMs } : {}),

@@ -75,13 +75,18 @@ describe('audit against the local OSS', () => {
     const inv = await oss.inventory(bucket, { dir: join(dir, 'estimate') });
     const r = await runAudit({ bucket, manifestFile: inv.manifest, policy: loadPolicy({}), roundTripMs: 10 });
     const t = truthOf(specs);
-    // Per plaintext object: HEAD, GetObjectAcl, CopyObject (all below the multipart threshold); encrypted rows cost nothing.
-    expect(r.estimate.fromInventory.requests).toBe(t.plaintextObjects * 3);
+    const archived = specs.filter((x) => x.sse === 'none' && x.storageClass === 'Archive').length;
+    expect(archived).toBeGreaterThan(0);
+    const toEncrypt = t.plaintextObjects - archived;
+    expect(r.estimate).toMatchObject({ plaintextObjects: t.plaintextObjects, archivedPlaintext: archived, toEncrypt });
+    // Per plaintext object: HEAD, GetObjectAcl, CopyObject (all below the multipart threshold); an archived one only its
+    // HEAD (skipped as archive-not-restored); encrypted rows cost nothing.
+    expect(r.estimate.fromInventory.requests).toBe(toEncrypt * 3 + archived);
     // From a listing: the LIST pages, a HEAD for every object, then the ACL read and the copy for plaintext ones.
-    expect(r.estimate.fromListing.requests).toBe(Math.ceil(t.objects / 1000) + t.objects + t.plaintextObjects * 2);
-    expect(r.estimate.local).toEqual({ concurrency: 64, seconds: (Math.ceil(t.plaintextObjects / 64) * 3 * 10) / 1000 });
+    expect(r.estimate.fromListing.requests).toBe(Math.ceil(t.objects / 1000) + t.objects + toEncrypt * 2);
+    expect(r.estimate.local).toEqual({ concurrency: 64, seconds: (Math.ceil(toEncrypt / 64) * 3 * 10) / 1000 });
     const noAcl = await runAudit({ bucket, manifestFile: inv.manifest, policy: loadPolicy({ PRESERVE_ACL: 'false' }) });
-    expect(noAcl.estimate.fromInventory.requests).toBe(t.plaintextObjects * 2);
+    expect(noAcl.estimate.fromInventory.requests).toBe(toEncrypt * 2 + archived);
   });
 
   it('from a listing with a HEAD per object: the same figures, plus algorithms and KMS keys', async () => {

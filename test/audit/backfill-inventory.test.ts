@@ -39,6 +39,7 @@ describe('backfill with an inventory', () => {
     const specs = mixedSpecs();
     await upload(ossClient(oss, bucket), specs);
     const inv = await oss.inventory(bucket, { dir: join(dir, 'mixed') });
+    const predicted = await runAudit({ bucket, manifestFile: inv.manifest, policy: loadPolicy({}) });
     oss.requestLog.clear();
     const report = join(dir, 'mixed.jsonl');
     const summary = await runBackfill(opts(bucket, inv.manifest, report));
@@ -55,6 +56,8 @@ describe('backfill with an inventory', () => {
     for (const s of archived) expect(rows.get(s.key)).toMatchObject({ outcome: 'skipped', reason: 'archive-not-restored' });
     // Requests per object: about the plaintext share × 3 (HEAD, ACL read, copy), nothing for the rest.
     expect(oss.requestLog.entries().length).toBe((plain.length - archived.length) * 3 + archived.length);
+    // The audit's estimate of those requests was exact.
+    expect(predicted.estimate.fromInventory.requests).toBe(oss.requestLog.entries().length);
 
     const after = await runAudit({ bucket, connection: conn(), policy: loadPolicy({}) });
     expect(after.totals.plaintextObjects).toBe(archived.length);

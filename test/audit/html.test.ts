@@ -51,7 +51,7 @@ describeBrowser(`audit --html in headless Chromium (${CHROMIUM})`, () => {
     const html = join(dir, `${name}.html`);
     const r = await auditCli([...args, '--json', '--html', html], env);
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { totals: Row; byPrefix: Row[]; byStorageClass: Row[]; byAlgorithm: Row[] | null; byKmsKey: Row[] | null; estimate: { plaintextObjects: number; fromInventory: { requests: number }; fromListing: { requests: number } } };
+    const report = JSON.parse(r.stdout) as { totals: Row; byPrefix: Row[]; byStorageClass: Row[]; byAlgorithm: Row[] | null; byKmsKey: Row[] | null; estimate: { toEncrypt: number; archivedPlaintext: number; fromInventory: { requests: number }; fromListing: { requests: number } } };
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const requests: string[] = [];
     page.on('request', (q) => requests.push(q.url()));
@@ -100,7 +100,7 @@ describeBrowser(`audit --html in headless Chromium (${CHROMIUM})`, () => {
     const totals = await page.$$eval('#totals td[data-field]', (tds) => Object.fromEntries(tds.map((td) => [td.getAttribute('data-field'), Number(td.getAttribute('data-value'))])));
     for (const f of FIELDS) expect(totals[f]).toBe(report.totals[f]);
     const estimate = await page.$$eval('#estimate b[data-value]', (bs) => bs.map((b) => Number(b.getAttribute('data-value'))));
-    expect(estimate).toEqual([report.estimate.plaintextObjects, report.estimate.fromInventory.requests, report.estimate.fromListing.requests]);
+    expect(estimate).toEqual([report.estimate.toEncrypt, ...(report.estimate.archivedPlaintext > 0 ? [report.estimate.archivedPlaintext] : []), report.estimate.fromInventory.requests, report.estimate.fromListing.requests]);
     const shot = await page.screenshot({ fullPage: true });
     expect(shot.length).toBeGreaterThan(10_000);
     await page.close();
