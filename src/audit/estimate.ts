@@ -28,6 +28,8 @@ export interface BackfillEstimate {
   fromListing: { requests: number; perObject: number };
   /** Measured round trip to the endpoint in ms (median of a few bucket-level requests), when measured. */
   roundTripMs?: number;
+  /** 'measured' (three bucket-level requests) or 'given' (--rtt-ms). */
+  roundTripSource?: 'measured' | 'given';
   /** Sequential requests per plaintext object (HEAD, ACL read, copy). */
   sequentialRequests: number;
   local?: { concurrency: number; seconds: number };
@@ -46,6 +48,7 @@ export function copyRequestsFor(policy: Pick<Policy, 'multipartThresholdBytes' |
 export interface EstimateOptions {
   policy: Pick<Policy, 'preserveAcl' | 'concurrency'>;
   roundTripMs?: number;
+  roundTripSource?: 'measured' | 'given';
   concurrency?: number;
   fanout?: { batchSize: number; instances: number };
 }
@@ -71,6 +74,7 @@ export function estimateBackfill(c: CostInputs, o: EstimateOptions): BackfillEst
   };
   if (o.roundTripMs !== undefined) {
     est.roundTripMs = o.roundTripMs;
+    est.roundTripSource = o.roundTripSource ?? 'given';
     const perObjectMs = sequential * o.roundTripMs;
     const concurrency = o.concurrency ?? DEFAULT_CONCURRENCY;
     est.local = { concurrency, seconds: (Math.ceil(toEncrypt / concurrency) * perObjectMs) / 1000 };

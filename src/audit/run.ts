@@ -253,13 +253,14 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
 
   const breakdowns = acc.result();
   let roundTripMs = opts.roundTripMs;
+  const roundTripSource = roundTripMs === undefined ? 'measured' : 'given';
   if (roundTripMs === undefined && oss && !aborted()) roundTripMs = await measureRoundTrip(oss, opts.bucket, requests);
   const t = breakdowns.totals;
   const estimate = estimateBackfill(
     { objects: t.objects, plaintextObjects: t.plaintextObjects, encryptedObjects: t.encryptedObjects, copyRequests: acc.copyRequests(), archivedPlaintext: acc.archivedPlaintext() },
     {
       policy: opts.policy,
-      ...(roundTripMs !== undefined ? { roundTripMs } : {}),
+      ...(roundTripMs !== undefined ? { roundTripMs, roundTripSource } : {}),
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
       fanout: opts.fanout ?? { batchSize: 100, instances: 100 },
     },
