@@ -85,7 +85,7 @@ export function renderAuditHtml(r: AuditReport): string {
     : '';
   const e = r.estimate;
   const time = e.local && e.roundTripMs !== undefined
-    ? `<li>Time here: ~${formatSeconds(e.local.seconds)} (${e.local.concurrency} in flight, ${e.sequentialRequests} sequential requests per object at a ${e.roundTripSource === 'measured' ? 'measured' : 'given'} ${e.roundTripMs} ms round trip)</li>${e.fanout ? `<li>Time with <code>--fanout</code>: ~${formatSeconds(e.fanout.seconds)} (${formatCount(e.fanout.invocations)} invocations of ${e.fanout.batchSize} keys, ${e.fanout.instances} instances at once)</li>` : ''}`
+    ? `<li>Time here: ~${formatSeconds(e.local.seconds)} (${e.local.concurrency} in flight, ${e.sequentialRequests} sequential requests per object at a ${e.roundTripSource === 'measured' ? 'measured' : 'given'} ${e.roundTripMs} ms round trip)</li>${e.fanout ? `<li>Time with <code>--fanout</code>: ~${formatSeconds(e.fanout.seconds)} (${formatCount(e.fanout.invocations)} invocation${e.fanout.invocations === 1 ? "" : "s"} of ${e.fanout.batchSize} keys, ${e.fanout.instances} instances at once)</li>` : ''}`
     : '<li>Time: not measured (no credentials were given).</li>';
   const algo = r.byAlgorithm
     ? `<h2>By algorithm${r.sampling ? ' (scaled from the sample)' : ''}</h2>${table('by-algorithm', r.byAlgorithm, (x) => x.name)}${r.byKmsKey && r.byKmsKey.length ? `<h2>By KMS key</h2>${table('by-kms-key', r.byKmsKey, (x) => x.name)}` : ''}`
