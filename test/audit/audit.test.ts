@@ -172,12 +172,12 @@ describe('audit against the local OSS', () => {
     await rc.put('a/keep', Buffer.from('1'));
     await rc.put('a/victim', Buffer.from('22'));
     oss.requestLog.clear();
-    // Every HEAD is held 1 s before it runs; the victim is deleted once the listing is answered, inside that window.
+    // Every HEAD is held 1 s before it runs (HEADs are sent only after the listing is answered); the victim is
+    // deleted as soon as the listing is answered, so well inside that window.
     oss.faults.set([{ op: 'HeadObject', rate: 1, kind: 'slow', delayMs: 1000 }]);
     try {
       const running = runAudit(opts({ bucket: b }));
       while (!oss.requestLog.entries().some((e) => e.op === 'ListObjectsV2' || e.op === 'ListObjects')) await new Promise((r) => setTimeout(r, 5));
-      oss.faults.clear(); // the HEADs already in flight keep their hold
       await rc.delete('a/victim');
       const r = await running;
       expect(r.gone).toBe(1);
