@@ -104,10 +104,12 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
 /** Progress on a terminal (one redrawn line) and in logs (plain lines), like backfill's. */
 export function renderAuditProgress(p: AuditProgress): string {
   const rate = `${p.rate.toFixed(p.rate < 10 ? 1 : 0)}/s`;
-  if (p.phase === 'inventory') return `audit: reading inventory, ${formatCount(p.listed)} rows  ${rate}`;
+  const bar = (done: number, total: number) => {
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const fill = Math.round(frac * 24);
+    return `[${'#'.repeat(fill)}${'.'.repeat(24 - fill)}] ${String(Math.floor(frac * 100)).padStart(3)}%`;
+  };
+  if (p.phase === 'inventory') return `${bar(p.listed, p.total ?? 0)}  inventory rows ${formatCount(p.listed)}/${formatCount(p.total ?? 0)}  ${rate}`;
   if (p.phase === 'listing') return `audit: listed ${formatCount(p.listed)}, HEADed ${formatCount(p.headed)}  ${rate}`;
-  const total = p.total ?? 0;
-  const frac = total > 0 ? Math.min(1, p.headed / total) : 0;
-  const fill = Math.round(frac * 24);
-  return `[${'#'.repeat(fill)}${'.'.repeat(24 - fill)}] ${String(Math.floor(frac * 100)).padStart(3)}%  HEADed ${formatCount(p.headed)}/${formatCount(total)} sampled of ${formatCount(p.listed)} listed  ${rate}`;
+  return `${bar(p.headed, p.total ?? 0)}  HEADed ${formatCount(p.headed)}/${formatCount(p.total ?? 0)} sampled of ${formatCount(p.listed)} listed  ${rate}`;
 }

@@ -167,6 +167,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
         throw new AuditInventoryError(opts.manifestFile, `its fileSchema (${m.columns.join(', ')}) has no EncryptionStatus column; add EncryptionStatus to the inventory rule's optional fields, or audit from a listing (omit --manifest)`);
       }
       source = { kind: 'inventory', manifest: opts.manifestFile };
+      headTotal = m.total;
       const created = await inventoryCreatedAt(opts.manifestFile);
       if (created) source.inventoryCreatedAt = created;
       for await (const row of manifestItems(m, { bucket: opts.bucket })) {

@@ -3,7 +3,7 @@ import { prefixOf } from '../../src/audit/prefix';
 import { CoverageAccumulator } from '../../src/audit/aggregate';
 import { Reservoir, byteShareInterval, proportionInterval, seededRandom } from '../../src/audit/sample';
 import { copyRequestsFor, estimateBackfill } from '../../src/audit/estimate';
-import { displayWidth } from '../../src/audit/render-text';
+import { displayWidth, renderAuditProgress } from '../../src/audit/render-text';
 import { formatBytes } from '../../src/audit/format';
 
 describe('prefixOf', () => {
@@ -107,5 +107,14 @@ describe('estimate and rendering helpers', () => {
     expect(displayWidth('数据/')).toBe(5);
     expect(displayWidth('abc')).toBe(3);
     expect([formatBytes(999), formatBytes(2048), formatBytes(5 * 2 ** 30)]).toEqual(['999 B', '2.00 KiB', '5.00 GiB']);
+  });
+});
+
+describe('progress lines', () => {
+  it('a bar with a total (inventory rows, sampled HEADs), counts while a listing runs', () => {
+    const base = { rate: 1234, elapsedMs: 1000, done: false };
+    expect(renderAuditProgress({ ...base, phase: 'inventory', listed: 500, headed: 0, total: 1000 })).toBe('[############............]  50%  inventory rows 500/1,000  1234/s');
+    expect(renderAuditProgress({ ...base, phase: 'listing', listed: 3000, headed: 2936 })).toBe('audit: listed 3,000, HEADed 2,936  1234/s');
+    expect(renderAuditProgress({ ...base, phase: 'head', listed: 10_000, headed: 250, total: 1000 })).toBe('[######..................]  25%  HEADed 250/1,000 sampled of 10,000 listed  1234/s');
   });
 });
