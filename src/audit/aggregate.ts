@@ -163,11 +163,6 @@ export class CoverageAccumulator {
     }
   }
 
-  /** Observed objects so far (for the sampling error). */
-  get observed(): { objects: number; plaintext: number; bytes: number; plaintextBytes: number } {
-    return { objects: this.total.seen, plaintext: this.total.plain, bytes: this.total.seenBytes, plaintextBytes: this.total.plainBytes };
-  }
-
   /** Copy requests for the plaintext part of the population (scaled from the sample when sampled). */
   copyRequests(): number {
     return this.scaleUp(this.plainCopyRequests);

@@ -68,7 +68,7 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
     lines.push('    figures marked ~ are estimates: each group\'s sampled shares applied to its listed totals');
   }
   if (r.gone > 0) lines.push(`  ${formatCount(r.gone)} listed objects were deleted before their HEAD (not counted)`);
-  if (r.headErrors > 0) lines.push(`  ${formatCount(r.headErrors)} HEADs failed (counted as unknown)`);
+  if (r.headErrors > 0) lines.push(`  ${formatCount(r.headErrors)} HEADs failed (counted as unknown), the first: ${r.firstHeadError ?? '?'}`);
   lines.push('');
   lines.push(...table(`By prefix (depth ${r.depth}), largest plaintext first:`, r.byPrefix, (x) => prefixLabel(x.name), limit));
   lines.push('');

@@ -86,6 +86,8 @@ export interface AuditReport extends Breakdowns {
   gone: number;
   /** HEADs that failed (those objects are counted as unknown). */
   headErrors: number;
+  /** The first of those failures, e.g. "AccessDenied (HTTP 403)": what to fix. */
+  firstHeadError?: string;
   sampling?: SamplingError;
   estimate: BackfillEstimate;
 }
@@ -135,6 +137,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   let headed = 0;
   let gone = 0;
   let headErrors = 0;
+  let firstHeadError: string | undefined;
   let phase: AuditProgress['phase'] = opts.manifestFile ? 'inventory' : 'listing';
   let headTotal: number | undefined;
   const rate = new RateMeter();
@@ -196,6 +199,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
             return 'gone';
           }
           headErrors += 1;
+          firstHeadError ??= err instanceof OssOperationError ? `${err.ossCode} (HTTP ${err.status}) on "${o.key}"` : String((err as Error)?.message ?? err);
           return { state: 'unknown' };
         }
       };
@@ -278,6 +282,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     requests,
     gone,
     headErrors,
+    ...(firstHeadError ? { firstHeadError } : {}),
     ...breakdowns,
     ...(sampling ? { sampling } : {}),
     estimate,

@@ -1,7 +1,8 @@
 /**
  * `oss-auto-encrypt audit`: flags → runAudit (src/audit/run.ts) → a terminal report, `--json`, `--html FILE`.
  * Progress on stderr like backfill's (a redrawn line on a terminal, a plain line every 10 s otherwise).
- * Exit codes: 0 done, 1 a run error, 2 bad flags, 130 stopped by a signal (the partial report is still printed).
+ * Exit codes: 0 done, 1 a run error or some HEADs failed (their objects are unknown), 2 bad flags, 130 stopped by a
+ * signal (the partial report is still printed).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -178,7 +179,8 @@ export const command: Command = {
       if (tty && lastWidth > 0) err.write('\n');
       if (args.html) writeFileSync(args.html, renderAuditHtml(report));
       process.stdout.write(args.json ? JSON.stringify(report, null, 2) + '\n' : renderAuditText(report, { limit: args.top, ...(args.html ? { htmlFile: args.html } : {}) }) + '\n');
-      return report.aborted ? 130 : 0;
+      if (report.headErrors > 0) err.write(`oss-auto-encrypt audit: ${report.headErrors} HEADs failed, so ${report.totals.unknownObjects} objects are unknown; the first: ${report.firstHeadError}. Check that the credentials may HEAD objects (oss:GetObject).\n`);
+      return report.aborted ? 130 : report.headErrors > 0 ? 1 : 0;
     } catch (e) {
       if (tty && lastWidth > 0) err.write('\n');
       if (e instanceof AutoEncryptError) {

@@ -88,6 +88,21 @@ describe('audit CLI', () => {
     }
   });
 
+  it('HEADs that fail: those objects are unknown, the first error is named, exit 1', async () => {
+    oss.faults.set([{ op: 'HeadObject', rate: 1, kind: 'http500' }]);
+    try {
+      const r = await auditCli(['--bucket', 'cli-audit', '--region', oss.region, '--endpoint', oss.endpoint, '--prefix', 'docs/', '--json'], { ...env, RETRY_BASE_DELAY_MS: '1', RETRY_MAX_DELAY_MS: '2' });
+      expect(r.code).toBe(1);
+      const report = JSON.parse(r.stdout);
+      const docs = specs.filter((x) => x.key.startsWith('docs/')).length;
+      expect(report.totals).toMatchObject({ objects: docs, unknownObjects: docs, plaintextObjects: 0, encryptedObjects: 0 });
+      expect(report.headErrors).toBe(docs);
+      expect(r.stderr).toMatch(new RegExp(`oss-auto-encrypt audit: ${docs} HEADs failed, so ${docs} objects are unknown; the first: InternalError \\(HTTP 500\\) on "docs/.*"\\. Check that the credentials may HEAD objects`));
+    } finally {
+      oss.faults.clear();
+    }
+  });
+
   it('an inventory manifest that does not exist: one clear line, exit 1', async () => {
     const r = await auditCli(['--bucket', 'cli-audit', '--manifest', join(dir, 'nope.json')], {});
     expect(r.code).toBe(1);
