@@ -14,6 +14,7 @@ import type { LocalOss } from '../../src/local-oss';
 import { loadPolicy } from '../../src/config';
 import { runBackfill, INVENTORY_ENCRYPTED, type BackfillOptions } from '../../src/backfill/run';
 import { buildEvent } from '../../src/backfill/fanout';
+import type { FcInvoker } from '../../src/remote/fc-invoker';
 import { runAudit } from '../../src/audit/run';
 import { KEY_A, KEY_B, mixedSpecs, upload, type Spec } from './mixed-bucket';
 
@@ -108,6 +109,33 @@ describe('backfill with an inventory', () => {
     expect((await c.get('a/re-uploaded+plain')).content.toString()).toBe('new content, still plaintext');
     expect((await c.head('a/re-uploaded+plain')).res.headers).not.toHaveProperty('x-oss-server-side-encryption');
     expect((await c.head('b/未变 unchanged')).res.headers).toHaveProperty('x-oss-server-side-encryption', 'AES256');
+  });
+
+  it('with --fanout: encrypted rows are not sent (inventory-encrypted), plaintext rows are sent with the inventory ETag', async () => {
+    const bucket = 'bfi-fanout';
+    await oss.createBucket(bucket);
+    const specs = mixedSpecs().slice(0, 20);
+    await upload(ossClient(oss, bucket), specs);
+    const inv = await oss.inventory(bucket, { dir: join(dir, 'fanout') });
+    const etags = new Map<string, string>();
+    for (const s of specs) etags.set(s.key, String((await ossClient(oss, bucket).head(s.key)).res.headers['etag' as keyof object]).replace(/"/g, ''));
+    // Records what would reach Function Compute (the OSS side is real; FC is not what this test is about).
+    const sent: Array<{ key: string; eTag?: string }> = [];
+    const invoker: FcInvoker = {
+      invoke: async (_fn, event) => {
+        for (const e of (JSON.parse(String(event)) as { events: Array<{ oss: { object: { key: string; eTag?: string } } }> }).events) sent.push(e.oss.object);
+        return { status: 202, requestId: `req-${sent.length}`, payload: '' };
+      },
+    };
+    oss.requestLog.clear();
+    const report = join(dir, 'fanout.jsonl');
+    const summary = await runBackfill({ ...opts(bucket, inv.manifest, report), fanout: { invoker, functionName: 'fn', region: oss.region, accountId: '1', batchSize: 4 } });
+    const plain = specs.filter((s) => s.sse === 'none');
+    expect(summary).toMatchObject({ complete: true, dispatched: plain.length, inventoryEncrypted: specs.length - plain.length });
+    expect(sent.map((o) => ({ key: o.key, eTag: o.eTag })).sort((a, b) => (a.key < b.key ? -1 : 1))).toEqual(plain.map((s) => ({ key: s.key, eTag: etags.get(s.key) })).sort((a, b) => (a.key < b.key ? -1 : 1)));
+    const rows = rowsOf(report);
+    expect(rows.filter((r) => r.reason === INVENTORY_ENCRYPTED).map((r) => r.key).sort()).toEqual(specs.filter((s) => s.sse !== 'none').map((s) => s.key).sort());
+    expect(oss.requestLog.entries().filter((e) => e.bucket === bucket)).toEqual([]); // fan-out: no object request from here
   });
 
   it('with --fanout the inventory ETag travels in the event, so the function applies the same guard', () => {
