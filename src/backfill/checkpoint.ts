@@ -42,6 +42,8 @@ export interface Counts {
   dispatched: number;
   /** Dry run: objects counted in `skipped` with reason dry-run, i.e. that a real run would encrypt. */
   wouldEncrypt?: number;
+  /** Inventory rows counted in `skipped` with reason inventory-encrypted (no request made). */
+  inventoryEncrypted?: number;
 }
 
 /** The report a checkpoint's rows live in (absolute path), or null for a run without --report. */

@@ -4,9 +4,9 @@
  * invocations so Function Compute queues them and spreads the work across instances.
  *
  * Records follow the OSS trigger format (oss-api.md §3). eventName is `ObjectCreated:PutObject`, the
- * most neutral creation event; `ruleId` marks the record as coming from this backfill. No eTag is
- * sent, so the function HEADs and encrypts whatever the current object is (a backfill has no upload
- * to compare with). UNCONFIRMED: FC's async payload limit (128 KB as far as we know), so a batch is
+ * most neutral creation event; `ruleId` marks the record as coming from this backfill. An eTag is
+ * sent only for inventory rows (the object the inventory described); from a listing the function HEADs and
+ * encrypts whatever the current object is. UNCONFIRMED: FC's async payload limit (128 KB as far as we know), so a batch is
  * also cut when its JSON would exceed `maxBytes` (default 120 000).
  */
 import type { FcInvoker } from '../remote/fc-invoker';
@@ -28,6 +28,8 @@ export interface FanoutTarget {
 export interface FanoutKey {
   key: string;
   size?: number;
+  /** From an inventory: the function skips the object as replaced if its ETag is no longer this one. */
+  eTag?: string;
 }
 
 export function buildEvent(bucket: string, keys: FanoutKey[], t: { region: string; accountId: string }, now = new Date()): { events: unknown[] } {
@@ -40,7 +42,7 @@ export function buildEvent(bucket: string, keys: FanoutKey[], t: { region: strin
       eventVersion: '1.0',
       oss: {
         bucket: { arn: `acs:oss:${t.region}:${t.accountId}:${bucket}`, name: bucket, ownerIdentity: t.accountId },
-        object: { key: k.key, ...(k.size !== undefined ? { size: k.size } : {}) },
+        object: { key: k.key, ...(k.size !== undefined ? { size: k.size } : {}), ...(k.eTag ? { eTag: k.eTag } : {}) },
         ossSchemaVersion: '1.0',
         ruleId: BACKFILL_RULE_ID,
       },

@@ -43,6 +43,11 @@ export interface InventoryManifest {
 export interface ManifestItem {
   key: string;
   size?: number;
+  /** The EncryptionStatus column (true/false, any case); absent when the inventory lacks the column. */
+  encrypted?: boolean;
+  /** The ETag column, unquoted as the inventory writes it. */
+  etag?: string;
+  storageClass?: string;
 }
 
 /** Splits one CSV line (RFC 4180 quoting; OSS quotes every field). */
@@ -120,6 +125,23 @@ interface RowFilter {
   sizeIdx: number;
   latestIdx: number;
   deleteMarkerIdx: number;
+  encryptionIdx: number;
+  etagIdx: number;
+  storageClassIdx: number;
+}
+
+function rowFilter(columns: string[]): RowFilter {
+  return {
+    columns,
+    keyIdx: columns.indexOf('Key'),
+    bucketIdx: columns.indexOf('Bucket'),
+    sizeIdx: columns.indexOf('Size'),
+    latestIdx: columns.indexOf('IsLatest'),
+    deleteMarkerIdx: columns.indexOf('IsDeleteMarker'),
+    encryptionIdx: columns.indexOf('EncryptionStatus'),
+    etagIdx: columns.indexOf('ETag'),
+    storageClassIdx: columns.indexOf('StorageClass'),
+  };
 }
 
 /** Opens and checks a manifest: JSON shape, checksum, every data file present, intact and matching its MD5. */
@@ -156,14 +178,7 @@ export async function openManifest(file: string, opts: { bucket?: string } = {})
   if (opts.bucket && sourceBucket && sourceBucket !== opts.bucket) problems.push(`it is an inventory of bucket "${sourceBucket}", not "${opts.bucket}"`);
   if (problems.length) throw new ManifestError(file, problems.join('; '));
 
-  const filter: RowFilter = {
-    columns,
-    keyIdx: columns.indexOf('Key'),
-    bucketIdx: columns.indexOf('Bucket'),
-    sizeIdx: columns.indexOf('Size'),
-    latestIdx: columns.indexOf('IsLatest'),
-    deleteMarkerIdx: columns.indexOf('IsDeleteMarker'),
-  };
+  const filter = rowFilter(columns);
   const bucket = opts.bucket ?? sourceBucket;
   const out: ManifestDataFile[] = [];
   let total = 0;
@@ -224,21 +239,21 @@ async function* readRows(path: string, f: RowFilter, bucket: string | undefined,
       continue;
     }
     const size = f.sizeIdx >= 0 && /^\d+$/.test(cells[f.sizeIdx] ?? '') ? Number(cells[f.sizeIdx]) : undefined;
-    yield size === undefined ? { key: decodeKey(rawKey) } : { key: decodeKey(rawKey), size };
+    const item: ManifestItem = { key: decodeKey(rawKey) };
+    if (size !== undefined) item.size = size;
+    // The docs write True/False (intl.en-US) and true/false (current zh-CN page); anything else is left unknown.
+    const enc = f.encryptionIdx >= 0 ? (cells[f.encryptionIdx] ?? '').toLowerCase() : '';
+    if (enc === 'true' || enc === 'false') item.encrypted = enc === 'true';
+    if (f.etagIdx >= 0 && cells[f.etagIdx]) item.etag = (cells[f.etagIdx] as string).replace(/"/g, '');
+    if (f.storageClassIdx >= 0 && cells[f.storageClassIdx]) item.storageClass = cells[f.storageClassIdx];
+    yield item;
   }
 }
 
 /** Streams the current-object rows of every data file in order, skipping the first `skip` of them. */
 export async function* manifestItems(m: InventoryManifest, opts: { bucket?: string; skip?: number } = {}): AsyncGenerator<ManifestItem> {
   let toSkip = opts.skip ?? 0;
-  const filter: RowFilter = {
-    columns: m.columns,
-    keyIdx: m.columns.indexOf('Key'),
-    bucketIdx: m.columns.indexOf('Bucket'),
-    sizeIdx: m.columns.indexOf('Size'),
-    latestIdx: m.columns.indexOf('IsLatest'),
-    deleteMarkerIdx: m.columns.indexOf('IsDeleteMarker'),
-  };
+  const filter = rowFilter(m.columns);
   for (const f of m.files) {
     if (toSkip >= f.rows) {
       toSkip -= f.rows; // whole file already done: not even opened

@@ -46,7 +46,7 @@ export function formatDuration(ms: number): string {
 function counts(p: ProgressSnapshot): string {
   const parts = [`seen ${p.seen}`];
   if (p.dispatched > 0) parts.push(`dispatched ${p.dispatched}`);
-  else parts.push(`encrypted ${p.encrypted}`, `skipped ${p.skipped}${p.wouldEncrypt ? ` (${p.wouldEncrypt} would be encrypted)` : ''}`);
+  else parts.push(`encrypted ${p.encrypted}`, `skipped ${p.skipped}${p.wouldEncrypt ? ` (${p.wouldEncrypt} would be encrypted)` : ''}${p.inventoryEncrypted ? ` (${p.inventoryEncrypted} encrypted per the inventory, not requested)` : ''}`);
   parts.push(`failed ${p.failed}`);
   return parts.join('  ');
 }

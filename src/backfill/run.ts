@@ -93,7 +93,14 @@ interface Item {
   redo?: boolean;
   /** The interrupted run of this checkpoint may have started it (in flight, or below its reservedUpTo). */
   maybeStarted?: boolean;
+  /** The inventory's EncryptionStatus (manifest source only). */
+  encrypted?: boolean;
+  /** The inventory's ETag: the object must still carry it to be copied (manifest source only). */
+  etag?: string;
 }
+
+/** Report reason of a row the inventory says is encrypted: skipped without any request. */
+export const INVENTORY_ENCRYPTED = 'inventory-encrypted';
 
 /**
  * Reason of a report row for an object that an interrupted run of the same checkpoint may have
@@ -245,7 +252,7 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
     let redoId = -1;
     for (const key of cp?.inFlight ?? []) yield { ordinal: redoId--, key, redo: true, maybeStarted: true };
     let ordinal = resumeFrom;
-    const raw: AsyncIterable<{ key: string; size?: number }> = manifest
+    const raw: AsyncIterable<{ key: string; size?: number; encrypted?: boolean; etag?: string }> = manifest
       ? manifestItems(manifest, { bucket: opts.bucket, skip: resumeFrom })
       : (async function* () {
           const listing = listObjects(oss, opts.bucket, {
@@ -257,7 +264,14 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
         })();
     for await (const o of raw) {
       const n = ordinal++;
-      yield { ordinal: n, key: o.key, ...(o.size !== undefined ? { size: o.size } : {}), ...(n < interruptedWindow ? { maybeStarted: true } : {}) };
+      yield {
+        ordinal: n,
+        key: o.key,
+        ...(o.size !== undefined ? { size: o.size } : {}),
+        ...(n < interruptedWindow ? { maybeStarted: true } : {}),
+        ...(o.encrypted !== undefined ? { encrypted: o.encrypted } : {}),
+        ...(o.etag ? { etag: o.etag } : {}),
+      };
     }
   }
   const sourceItems = await primed(items());
@@ -270,7 +284,11 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
   const batchSize = opts.fanout?.batchSize ?? 100;
   const batchSource = opts.fanout ? batches(sourceItems, batchSize, opts.fanout.maxBytes ?? 120_000)[Symbol.asyncIterator]() : undefined;
   const send = async (target: FanoutTarget, batch: Item[]): Promise<string | undefined> => {
-    const id = await withRetry(() => sendBatch(target, opts.bucket, batch), {
+    // Rows the inventory says are encrypted are not sent (finished as inventory-encrypted); the others carry the
+    // inventory's ETag, so the function applies the same guard as a local run.
+    const keys = batch.filter((it) => it.encrypted !== true).map((it) => ({ key: it.key, ...(it.size !== undefined ? { size: it.size } : {}), ...(it.etag ? { eTag: it.etag } : {}) }));
+    if (keys.length === 0) return undefined;
+    const id = await withRetry(() => sendBatch(target, opts.bucket, keys), {
       isRetryable: (err) => err instanceof FanoutError && classifyFanoutError(err) !== 'target',
       onRetry: (err) => {
         retries += 1;
@@ -346,6 +364,12 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
     checkpoint?.touch();
   };
 
+  /** An inventory row that says encrypted is finished without a request (trusted as of the inventory's scan). */
+  const finishInventoryEncrypted = (item: Item): void => {
+    counts.inventoryEncrypted = (counts.inventoryEncrypted ?? 0) + 1;
+    finish(item, { key: item.key, outcome: 'skipped', reason: INVENTORY_ENCRYPTED, ...(item.size !== undefined ? { size: item.size } : {}) }, 'skipped');
+  };
+
   const progressTimer = opts.onProgress ? setInterval(() => opts.onProgress?.(snapshot(false)), opts.progressIntervalMs ?? 1000) : undefined;
   progressTimer?.unref?.();
 
@@ -369,7 +393,7 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
     if (opts.fanout && batchSource) {
       const target = opts.fanout;
       const dispatched = (batch: Item[], requestId: string | undefined) => {
-        for (const it of batch) finish(it, { key: it.key, outcome: 'dispatched', reason: `sent to ${target.functionName}${requestId ? ` (FC request ${requestId})` : ''}`, ...(it.size !== undefined ? { size: it.size } : {}) }, 'dispatched');
+        for (const it of batch) if (it.encrypted === true) finishInventoryEncrypted(it); else finish(it, { key: it.key, outcome: 'dispatched', reason: `sent to ${target.functionName}${requestId ? ` (FC request ${requestId})` : ''}`, ...(it.size !== undefined ? { size: it.size } : {}) }, 'dispatched');
       };
       if (firstBatch) {
         for (const it of firstBatch.items) tracker.started(it.ordinal, it.key, !it.redo);
@@ -395,8 +419,10 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
           tracker.started(item.ordinal, item.key, !item.redo);
           if (!item.redo) await reserve(item.ordinal);
           if (fatal) return; // the reservation could not be written: the item stays in flight for the resume
+          if (item.encrypted === true) return finishInventoryEncrypted(item);
+          // A plaintext row still gets its HEAD (the inventory may be stale); its ETag must still be the object's, like an event's.
           const result = await encryptObject(
-            { bucket: opts.bucket, key: item.key, keyIsExact: true, ...(item.size !== undefined ? { size: item.size } : {}) },
+            { bucket: opts.bucket, key: item.key, keyIsExact: true, ...(item.size !== undefined ? { size: item.size } : {}), ...(item.etag ? { eTag: item.etag } : {}) },
             { oss, policy, logger: opts.logger },
           );
           if (result.outcome !== 'failed') limiter.onSuccess();

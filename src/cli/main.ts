@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
   start: { summary: 'local OSS + trigger: uploads get encrypted as they arrive', load: () => (require('./start') as typeof import('./start')).command },
   invoke: { summary: 'send events to the deployed function with @alicloud/fc2', load: () => (require('./invoke') as typeof import('./invoke')).command },
   backfill: { summary: 'encrypt objects that existed before the function', load: () => (require('./backfill') as typeof import('./backfill')).command },
+  audit: { summary: 'how much of a bucket is not encrypted, where, and what a backfill would cost', load: () => (require('./audit') as typeof import('./audit')).command },
   policy: { summary: 'print the least-privilege RAM policy for the configured SSE policy', load: () => (require('./policy') as typeof import('./policy')).command },
   'local-oss': { summary: 'serve the local OSS emulator', load: () => (require('./local-oss') as typeof import('./local-oss')).command },
 };

@@ -24,6 +24,7 @@ import { RequestLog, type RequestLogEntry } from './request-log';
 import { createOssServer } from './server';
 import { State } from './state';
 import { createBlobStore } from './storage/blob-store';
+import { writeBucketInventory, type InventoryFiles, type InventoryOptions } from './inventory';
 
 export type { FaultRule } from './faults';
 export type { RequestLogEntry } from './request-log';
@@ -33,6 +34,7 @@ export type { StsCredentials } from './auth/credentials';
 export type { DenyRule } from './auth/access-policy';
 export type { DeliveryFailure, NotificationRule, NotificationTarget, DeliveryOptions } from './notifications';
 export { Kms } from './kms';
+export { writeInventoryFiles, encodeInventoryKey, type InventoryFiles, type InventoryOptions, type InventoryRecord } from './inventory';
 
 export interface LocalOssOptions {
   host?: string; port?: number;              // 127.0.0.1, 0
@@ -74,6 +76,8 @@ export interface LocalOss {
     abortWorm(bucket: string): Promise<void>;
     worm(bucket: string): BucketWorm | undefined;
   };
+  /** Writes an inventory of `bucket` as it is now, in OSS's format and layout, under `opts.dir` (src/local-oss/inventory.ts). */
+  inventory(bucket: string, opts: InventoryOptions): Promise<InventoryFiles>;
   notifications: {
     /** events like 'oss:ObjectCreated:PutObject' or 'oss:ObjectCreated:*'. Delivery is async, at least once,
      *  retried (exponential backoff, maxAttempts default 3) when the target throws / answers non-2xx. */
@@ -165,6 +169,7 @@ export async function startLocalOss(opts: LocalOssOptions = {}): Promise<LocalOs
       abortWorm: (bucket) => abortWorm(svc, bucket),
       worm: (bucket) => { const w = activeWorm(state.requireBucket(bucket), svc.now()); return w && { ...w }; },
     },
+    inventory: (bucket, iopts) => writeBucketInventory(state, bucket, iopts),
     notifications: {
       subscribe: (bucket, rule, target, dopts) => {
         if (!state.bucket(bucket)) throw new RangeError(`cannot subscribe to bucket "${bucket}": it does not exist on this local OSS`);

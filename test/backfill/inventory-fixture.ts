@@ -10,6 +10,9 @@ export interface InventoryRow {
   size?: number;
   isLatest?: boolean;
   isDeleteMarker?: boolean;
+  /** Unquoted; empty when absent (the ETag then guards nothing: these rows name objects whose ETag the test does not know). */
+  etag?: string;
+  encrypted?: boolean;
 }
 
 export const SCHEMA = 'Bucket, Key, Size, StorageClass, LastModifiedDate, ETag, IsMultipartUploaded, EncryptionStatus';
@@ -39,7 +42,8 @@ export function writeInventory(bucket: string, files: InventoryRow[][], opts: { 
             case 'IsDeleteMarker': return q(r.isDeleteMarker ? 'true' : 'false');
             case 'StorageClass': return q('Standard');
             case 'LastModifiedDate': return q('2026-11-26T10-00-00Z');
-            case 'ETag': return q('5B3C1A2E053D763E1B002CC607C5A0FE');
+            case 'ETag': return q(r.etag ?? '');
+            case 'EncryptionStatus': return q(r.encrypted ? 'true' : 'false');
             default: return q('false');
           }
         })

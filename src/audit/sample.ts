@@ -1,0 +1,71 @@
+/**
+ * `--sample N`: a uniform random sample of N objects of the listing (reservoir sampling, Algorithm R, so the
+ * listing is streamed once and only N entries are kept), and the sampling error of what it estimates.
+ */
+
+/** mulberry32: a small seeded PRNG, so a run can be repeated (`--seed`). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Every item has the same chance n / seen of being in `items` once the stream ends. */
+export class Reservoir<T> {
+  readonly items: T[] = [];
+  seen = 0;
+  constructor(private readonly size: number, private readonly random: () => number) {}
+  offer(item: T): void {
+    this.seen += 1;
+    if (this.items.length < this.size) {
+      this.items.push(item);
+      return;
+    }
+    const j = Math.floor(this.random() * this.seen);
+    if (j < this.size) this.items[j] = item;
+  }
+}
+
+export interface Interval {
+  /** The point estimate. */
+  estimate: number;
+  /** 95% confidence interval (normal approximation), clipped to what is possible. */
+  low: number;
+  high: number;
+  standardError: number;
+}
+
+const Z95 = 1.96;
+
+/**
+ * Plaintext share of a population of `population` objects from `sampled` of them drawn without replacement, of which
+ * `plaintext` were plaintext: p ± 1.96·√(p(1−p)/n · (N−n)/(N−1)) (finite population correction).
+ */
+export function proportionInterval(plaintext: number, sampled: number, population: number): Interval {
+  if (sampled === 0) return { estimate: 0, low: 0, high: 1, standardError: Number.NaN };
+  const p = plaintext / sampled;
+  const fpc = population > 1 ? (population - sampled) / (population - 1) : 0;
+  const se = Math.sqrt(((p * (1 - p)) / sampled) * Math.max(0, fpc));
+  return { estimate: p, low: Math.max(0, p - Z95 * se), high: Math.min(1, p + Z95 * se), standardError: se };
+}
+
+/**
+ * Plaintext share of the bytes, a ratio estimator R = Σ plaintext sizes / Σ sizes over the sample, with its
+ * linearised standard error √((1−f)/n · Σ(yᵢ − R·xᵢ)²/(n−1)) / x̄ (Cochran, Sampling Techniques, §6.3).
+ */
+export function byteShareInterval(sample: Array<{ size: number; plaintext: boolean }>, population: number): Interval {
+  const n = sample.length;
+  const sumX = sample.reduce((s, o) => s + o.size, 0);
+  if (n === 0 || sumX === 0) return { estimate: 0, low: 0, high: 1, standardError: Number.NaN };
+  const r = sample.reduce((s, o) => s + (o.plaintext ? o.size : 0), 0) / sumX;
+  if (n === 1) return { estimate: r, low: 0, high: 1, standardError: Number.NaN };
+  const f = population > 0 ? n / population : 1;
+  const resid = sample.reduce((s, o) => s + ((o.plaintext ? o.size : 0) - r * o.size) ** 2, 0) / (n - 1);
+  const se = Math.sqrt(((1 - f) / n) * resid) / (sumX / n);
+  return { estimate: r, low: Math.max(0, r - Z95 * se), high: Math.min(1, r + Z95 * se), standardError: se };
+}

@@ -1,0 +1,112 @@
+/**
+ * `oss-auto-encrypt audit` as a user runs it (a child process against the local OSS): bad flags, the terminal
+ * report, --json equal to the uploaded truth, --html written, and Ctrl-C (SIGINT) stopping a listing audit
+ * after the HEADs in flight with a partial report and exit 130.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestOss, ossClient } from '../helpers/local-oss';
+import type { LocalOss } from '../../src/local-oss';
+import { KEY_A, KEY_B, mixedSpecs, truthOf, upload } from './mixed-bucket';
+import { auditCli } from './run-audit-cli';
+
+describe('audit CLI', () => {
+  let oss: LocalOss;
+  let env: Record<string, string>;
+  const dir = mkdtempSync(join(tmpdir(), 'audit-cli-'));
+  const specs = mixedSpecs();
+  let manifest: string;
+
+  beforeAll(async () => {
+    oss = await startTestOss({ buckets: ['cli-audit', 'cli-stop'], kms: { keys: [{ id: KEY_A }, { id: KEY_B }] } });
+    env = { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret };
+    await upload(ossClient(oss, 'cli-audit'), specs);
+    manifest = (await oss.inventory('cli-audit', { dir })).manifest;
+  });
+  afterAll(async () => oss.close());
+
+  it('bad flags: every problem on one line, exit 2, no stack', async () => {
+    const r = await auditCli(['--depth', 'x', '--seed', '3'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^oss-auto-encrypt audit: Invalid audit options: --bucket is required; --region is required.*credentials missing.*--seed only applies with --sample; --depth must be a whole number, got "x"/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--manifest --json: the report on stdout equals the uploaded truth; no object request; --html written', async () => {
+    oss.requestLog.clear();
+    const html = join(dir, 'report.html');
+    const r = await auditCli(['--bucket', 'cli-audit', '--manifest', manifest, '--json', '--html', html], {});
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.totals).toMatchObject(truthOf(specs));
+    expect(oss.requestLog.entries()).toEqual([]);
+    expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/);
+  });
+
+  it('the terminal report: totals, prefix table with bars (largest plaintext first), estimate', async () => {
+    const r = await auditCli(['--bucket', 'cli-audit', '--manifest', manifest, '--rtt-ms', '10'], {});
+    expect(r.code).toBe(0);
+    const t = truthOf(specs);
+    expect(r.stdout).toContain(`${t.objects} objects`);
+    expect(r.stdout).toMatch(new RegExp(`plaintext +${t.plaintextObjects} objects`));
+    const table = r.stdout.split('By prefix (depth 1), largest plaintext first:\n')[1]?.split('\n\n')[0] ?? '';
+    const rows = table.split('\n').slice(1);
+    expect(rows[0]).toMatch(/^ {2}backup\/ +5 +5 .*\[░{20}\] +0\.0%$/);
+    expect(rows.some((l) => l.startsWith('  数据/'))).toBe(true);
+    expect(r.stdout).toMatch(/time here: ~\d/);
+    expect(r.stdout).toMatch(/Audit made 0 object requests and 0 bucket requests/);
+  });
+
+  it('Ctrl-C during a listing audit: stops after the HEADs in flight, prints the partial report, exit 130', async () => {
+    const c = ossClient(oss, 'cli-stop');
+    const keys = Array.from({ length: 300 }, (_, i) => `p${i % 3}/${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => c.put(k, Buffer.from(k))));
+    oss.requestLog.clear();
+    oss.setLatency(20);
+    try {
+      const r = await auditCli(['--bucket', 'cli-stop', '--region', oss.region, '--endpoint', oss.endpoint, '--concurrency', '2', '--json'], env, (child) => {
+        const poll = setInterval(() => {
+          if (oss.requestLog.entries().filter((e) => e.op === 'HeadObject').length >= 5) {
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 5);
+      });
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(/SIGINT: stopping after the HEADs in flight/);
+      const report = JSON.parse(r.stdout);
+      expect(report.aborted).toBe(true);
+      expect(report.totals.objects).toBeGreaterThanOrEqual(5);
+      expect(report.totals.objects).toBeLessThan(keys.length);
+      // Every object counted was HEADed: nothing is guessed in a stopped run.
+      expect(report.totals.unknownObjects).toBe(0);
+      expect(report.totals.objects).toBe(oss.requestLog.entries().filter((e) => e.op === 'HeadObject').length);
+    } finally {
+      oss.setLatency(0);
+    }
+  });
+
+  it('HEADs that fail: those objects are unknown, the first error is named, exit 1', async () => {
+    oss.faults.set([{ op: 'HeadObject', rate: 1, kind: 'http500' }]);
+    try {
+      const r = await auditCli(['--bucket', 'cli-audit', '--region', oss.region, '--endpoint', oss.endpoint, '--prefix', 'docs/', '--json'], { ...env, RETRY_BASE_DELAY_MS: '1', RETRY_MAX_DELAY_MS: '2' });
+      expect(r.code).toBe(1);
+      const report = JSON.parse(r.stdout);
+      const docs = specs.filter((x) => x.key.startsWith('docs/')).length;
+      expect(report.totals).toMatchObject({ objects: docs, unknownObjects: docs, plaintextObjects: 0, encryptedObjects: 0 });
+      expect(report.headErrors).toBe(docs);
+      expect(r.stderr).toMatch(new RegExp(`oss-auto-encrypt audit: ${docs} HEADs failed, so ${docs} objects are unknown; the first: InternalError \\(HTTP 500\\) on "docs/.*"\\. Check that the credentials may HEAD objects`));
+    } finally {
+      oss.faults.clear();
+    }
+  });
+
+  it('an inventory manifest that does not exist: one clear line, exit 1', async () => {
+    const r = await auditCli(['--bucket', 'cli-audit', '--manifest', join(dir, 'nope.json')], {});
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^oss-auto-encrypt audit: Inventory manifest .*nope\.json: cannot be read/);
+    expect(existsSync(join(dir, 'nope.json'))).toBe(false);
+  });
+});
