@@ -34,7 +34,7 @@ function errorOf(raw: Buffer | string | object): EventError {
 }
 
 describe('parseEvent: OSS trigger events', () => {
-  const expected = { bucket: 'testbucket', key: 'source/a.png', eTag: '688A7BF4F233DC9C88A80BF985AB0000', size: 122539, eventName: 'ObjectCreated:PutObject', region: 'cn-hangzhou', accountId: '123456789' };
+  const expected = { bucket: 'testbucket', key: 'source/a.png', eTag: '688A7BF4F233DC9C88A80BF985AB0000', size: 122539, eventName: 'ObjectCreated:PutObject', region: 'cn-hangzhou', accountId: '123456789', eventTime: Date.parse('2022-08-13T06:45:43.000Z') };
 
   it('accepts a Buffer (as FC delivers it), a string and a parsed object alike', () => {
     const ev = ossEvent(record());
@@ -64,7 +64,13 @@ describe('parseEvent: OSS trigger events', () => {
     const r = record() as Record<string, unknown> & ReturnType<typeof record>;
     r.oss.object = { key: 'k', eTag: '"ABC"' } as never;
     delete (r as Record<string, unknown>).region;
-    expect(parseEvent(ossEvent(r))).toEqual([{ bucket: 'testbucket', key: 'k', eTag: 'ABC', eventName: 'ObjectCreated:PutObject', accountId: '123456789' }]);
+    expect(parseEvent(ossEvent(r))).toEqual([{ bucket: 'testbucket', key: 'k', eTag: 'ABC', eventName: 'ObjectCreated:PutObject', accountId: '123456789', eventTime: Date.parse('2022-08-13T06:45:43.000Z') }]);
+  });
+
+  it('keeps a valid eventTime (delete mode finds the upload\'s version by it) and ignores an invalid one', () => {
+    const r = record() as Record<string, unknown> & ReturnType<typeof record>;
+    (r as Record<string, unknown>).eventTime = 'not a date';
+    expect(parseEvent(ossEvent(r))[0]).not.toHaveProperty('eventTime');
   });
 
   it('reads the sample event files in events/', () => {
