@@ -9,7 +9,8 @@ import pino from 'pino';
 import type { Command } from './command';
 import { loadPolicy } from '../config';
 import { createLogger } from '../log';
-import { AutoEncryptError } from '../errors';
+import { AutoEncryptError, ConfigError } from '../errors';
+import { logLevel, reportError } from '../local-run/cli-support';
 import { BackfillOptionsError, FanoutTargetError } from '../backfill/errors';
 import { DEFAULT_CONCURRENCY, runBackfill, type BackfillOptions, type BackfillSummary } from '../backfill/run';
 import { renderBar, renderLine, renderSummary, type ProgressSnapshot } from '../backfill/progress';
@@ -210,9 +211,10 @@ export const command: Command = {
         }
       : pino.destination({ fd: 2, sync: true });
     try {
-      // Per-object log lines go to stderr and only from warn up unless LOG_LEVEL asks for more.
-      const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: logDestination });
+      // The policy first: it validates LOG_LEVEL (with every other variable) before pino is handed it.
       const policy = loadPolicy(process.env);
+      // Per-object log lines go to stderr and only from warn up unless LOG_LEVEL asks for more.
+      const logger = createLogger({ level: logLevel(undefined, process.env.LOG_LEVEL), destination: logDestination });
       const opts: BackfillOptions = {
         bucket: args.bucket,
         ...(args.prefix ? { prefix: args.prefix } : {}),
@@ -257,6 +259,7 @@ export const command: Command = {
       return exitCode(summary);
     } catch (e) {
       if (tty && lastWidth > 0) err.write('\n');
+      if (e instanceof ConfigError) return reportError('backfill', e); // one line, exit 2, as the other commands
       if (e instanceof AutoEncryptError) {
         err.write(`oss-auto-encrypt backfill: ${e.message}\n`);
         return e instanceof BackfillOptionsError || e instanceof FanoutTargetError ? 2 : 1;

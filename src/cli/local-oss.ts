@@ -65,7 +65,15 @@ export function parseLocalOssArgs(argv: string[]): LocalOssCliOptions {
     switch (name) {
       case '--port': o.port = num(name, value(), 0, 65535); if (!Number.isInteger(o.port)) throw new UsageError('--port needs an integer'); break;
       case '--host': o.host = value(); break;
-      case '--bucket': o.buckets.push(value()); break;
+      case '--bucket': {
+        const b = value();
+        // The OSS naming rule, checked here so a typo is one line, not a stack from the server's bucket table.
+        if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(b)) {
+          throw new UsageError(`--bucket "${b}" is not a valid OSS bucket name (3-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit)`);
+        }
+        o.buckets.push(b);
+        break;
+      }
       case '--data-dir': o.dataDir = value(); break;
       case '--kms-key': {
         const v = value();
@@ -115,12 +123,20 @@ export const command: Command = {
       throw err;
     }
     const { startLocalOss } = require('../local-oss') as typeof import('../local-oss'); // require: see main.ts
-    const oss = await startLocalOss({
-      host: opts.host, port: opts.port, region: opts.region, buckets: opts.buckets, dataDir: opts.dataDir,
-      kms: { enabled: !opts.kmsDisabled, keys: opts.kmsKeys }, latencyMs: opts.latencyMs, seed: opts.seed,
-      faults: opts.faultRate > 0 ? [{ op: '*', rate: opts.faultRate, kind: 'http503' }] : undefined,
-      accessKeyId: opts.accessKeyId, accessKeySecret: opts.accessKeySecret, restoreDelayMs: opts.restoreDelayMs, deny: opts.deny,
-    });
+    let oss: Awaited<ReturnType<typeof startLocalOss>>;
+    try {
+      oss = await startLocalOss({
+        host: opts.host, port: opts.port, region: opts.region, buckets: opts.buckets, dataDir: opts.dataDir,
+        kms: { enabled: !opts.kmsDisabled, keys: opts.kmsKeys }, latencyMs: opts.latencyMs, seed: opts.seed,
+        faults: opts.faultRate > 0 ? [{ op: '*', rate: opts.faultRate, kind: 'http503' }] : undefined,
+        accessKeyId: opts.accessKeyId, accessKeySecret: opts.accessKeySecret, restoreDelayMs: opts.restoreDelayMs, deny: opts.deny,
+      });
+    } catch (err) {
+      const problem = listenProblem(err, opts);
+      if (!problem) throw err;
+      process.stderr.write(`local-oss: ${problem}\n`);
+      return 2;
+    }
     process.stdout.write(JSON.stringify({
       endpoint: oss.endpoint, region: oss.region, accessKeyId: oss.accessKeyId, accessKeySecret: oss.accessKeySecret,
       buckets: oss.buckets, kmsKeyIds: oss.kmsKeyIds,
@@ -134,3 +150,13 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** The listen failures a user fixes with a flag, as one line; undefined for anything else (a bug keeps its stack). */
+function listenProblem(err: unknown, opts: LocalOssCliOptions): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  const at = `${opts.host}:${opts.port}`;
+  if (code === 'EADDRINUSE') return `cannot listen on ${at}: the port is in use; pick another --port (0 = any free port)`;
+  if (code === 'EACCES') return `cannot listen on ${at}: permission denied (ports below 1024 need privileges); pick another --port`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot listen on ${at}: --host "${opts.host}" is not an address of this machine`;
+  return undefined;
+}

@@ -1,7 +1,9 @@
 /**
- * Runs a CLI command in-process with a temporary environment and captures what it writes to
+ * runCli: runs a CLI command in-process with a temporary environment and captures what it writes to
  * process.stdout / process.stderr. (pino writes to fd 2 directly and is not captured.)
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { Command } from '../../src/cli/command';
 
 export interface CliRun { code: number; stdout: string; stderr: string }
@@ -29,4 +31,52 @@ export async function runCli(command: Command, argv: string[], env: Record<strin
       else process.env[k] = v;
     }
   }
+}
+
+/**
+ * The CLI as a user runs it: a child process (`node --import tsx src/cli/main.ts <argv>`) with exactly `env`
+ * (plus PATH/HOME). `waitFor` resolves when stdout+stderr match, or rejects when the process exits first, so a
+ * test orders its steps on what the CLI said instead of on sleeps.
+ */
+export interface SpawnedCli {
+  child: ChildProcess;
+  /** stdout and stderr so far. */
+  stdout(): string;
+  stderr(): string;
+  waitFor(pattern: RegExp, stream?: 'stdout' | 'stderr'): Promise<void>;
+  /** Exit code (a signal death gives null). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnCli(argv: string[], env: Record<string, string | undefined> = {}, opts: { cwd?: string } = {}): SpawnedCli {
+  const root = join(__dirname, '..', '..');
+  const fullEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) fullEnv[k] = v;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...argv], {
+    cwd: opts.cwd ?? root, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters: Array<() => void> = [];
+  const poke = () => { for (const w of [...waiters]) w(); };
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); poke(); });
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); poke(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => { resolve({ code, signal }); poke(); }));
+  let done = false;
+  void exited.then(() => { done = true; poke(); });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor: (pattern, stream) => new Promise<void>((resolve, reject) => {
+      const check = () => {
+        const text = stream === 'stdout' ? out : stream === 'stderr' ? err : out + err;
+        if (pattern.test(text)) { waiters.splice(waiters.indexOf(check), 1); resolve(); return; }
+        if (done) { waiters.splice(waiters.indexOf(check), 1); reject(new Error(`the CLI exited before printing ${pattern}; stdout:\n${out}\nstderr:\n${err}`)); }
+      };
+      waiters.push(check);
+      check();
+    }),
+  };
 }
