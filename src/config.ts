@@ -272,27 +272,46 @@ function parseRules(problems: string[], raw: string | undefined, fallback: Encry
   return rules.sort((a, b) => b.prefix.length - a.prefix.length);
 }
 
-function parseEndpoint(problems: string[], raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
+/**
+ * Validates an endpoint URL given as `name` (OSS_ENDPOINT, --endpoint, --fc-endpoint …): http(s) only, with an explicit
+ * scheme, no credentials, no path. Without a scheme ali-oss would silently use plain HTTP and send signed requests
+ * and STS tokens in cleartext, and `host:port` parses as a URL whose scheme is the host: refuse both and say what to type.
+ * Returns the endpoint without trailing slashes, or the problem.
+ */
+export function checkEndpoint(name: string, raw: string): { endpoint: string } | { problem: string } {
+  const v = raw.trim();
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v) && /^[^\s/?#@]+(\/.*)?$/.test(v)) {
+    return {
+      problem: `${name}=${quote(raw)} is not valid: it has no scheme; write https://${v.replace(/\/.*$/, '')} (http:// only for a local emulator: plain HTTP sends signed requests and STS tokens in cleartext).`,
+    };
+  }
   let u: URL;
   try {
-    u = new URL(raw);
+    u = new URL(v);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
   } catch {
-    problems.push(`OSS_ENDPOINT=${quote(raw)} is not valid; expected a URL such as https://oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000.`);
-    return undefined;
+    if (v.includes('@')) return { problem: `${name} must not contain credentials (user:password@); remove them (the value is not shown, as it may hold a secret).` };
+    return { problem: `${name}=${quote(raw)} is not valid; expected a URL such as https://oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000.` };
   }
   // The endpoint is logged (initialize line) and shown in errors: credentials in it would leak, so they are
   // refused and never echoed. A path, query or fragment would be glued onto every object URL by ali-oss.
   if (u.username || u.password) {
-    problems.push(`OSS_ENDPOINT must not contain credentials (user:password@); remove them: the function uses its RAM role (${u.protocol}//${u.host}).`);
-    return undefined;
+    return { problem: `${name} must not contain credentials (user:password@); remove them: credentials come from the RAM role or ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (${u.protocol}//${u.host}).` };
   }
   if (u.pathname.replace(/\/+$/, '') !== '' || u.search || u.hash) {
-    problems.push(`OSS_ENDPOINT=${quote(raw)} has a path, query or fragment; give only scheme, host and port, e.g. ${u.protocol}//${u.host}.`);
+    return { problem: `${name}=${quote(raw)} has a path, query or fragment; give only scheme, host and port, e.g. ${u.protocol}//${u.host}.` };
+  }
+  return { endpoint: v.replace(/\/+$/, '') };
+}
+
+function parseEndpoint(problems: string[], raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const r = checkEndpoint('OSS_ENDPOINT', raw);
+  if ('problem' in r) {
+    problems.push(r.problem);
     return undefined;
   }
-  return raw.replace(/\/+$/, '');
+  return r.endpoint;
 }
 
 /** Reads and validates the environment; throws ConfigError listing every bad variable. */

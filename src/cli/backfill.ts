@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { Command } from './command';
-import { loadPolicy } from '../config';
+import { checkEndpoint, loadPolicy } from '../config';
 import { createLogger } from '../log';
 import { AutoEncryptError, ConfigError } from '../errors';
 import { logLevel, reportError } from '../local-run/cli-support';
@@ -109,7 +109,15 @@ export function parseBackfillArgs(argv: string[], env: Record<string, string | u
   if (!bucket) problems.push('--bucket is required');
   const region = (s('region') ?? env.ALIBABA_CLOUD_REGION ?? '').replace(/^oss-/, '');
   if (!region) problems.push('--region is required (or set ALIBABA_CLOUD_REGION), e.g. --region cn-hangzhou');
-  const endpoint = s('endpoint') ?? env.OSS_ENDPOINT ?? (region ? `https://oss-${region}.aliyuncs.com` : '');
+  let endpoint = region ? `https://oss-${region}.aliyuncs.com` : '';
+  const endpointFrom = s('endpoint') !== undefined ? '--endpoint' : env.OSS_ENDPOINT ? 'OSS_ENDPOINT' : undefined;
+  if (endpointFrom) {
+    const e = checkEndpoint(endpointFrom, s('endpoint') ?? env.OSS_ENDPOINT ?? '');
+    if ('problem' in e) problems.push(e.problem);
+    else endpoint = e.endpoint;
+  }
+  const fcEndpoint = s('fc-endpoint') === undefined ? undefined : checkEndpoint('--fc-endpoint', s('fc-endpoint') as string);
+  if (fcEndpoint && 'problem' in fcEndpoint) problems.push(fcEndpoint.problem);
   const concurrency = wholeNumber('--concurrency', s('concurrency'), DEFAULT_CONCURRENCY, problems);
   const reportFormat = s('report-format');
   if (reportFormat !== undefined && reportFormat !== 'csv' && reportFormat !== 'jsonl') problems.push(`--report-format must be csv or jsonl, got "${reportFormat}"`);
@@ -124,7 +132,7 @@ export function parseBackfillArgs(argv: string[], env: Record<string, string | u
     if (!accountId) problems.push('--fanout needs --account-id (or ALIBABA_CLOUD_ACCOUNT_ID)');
     const batchSize = wholeNumber('--batch-size', s('batch-size'), 100, problems);
     if (batchSize < 1 || batchSize > 1000) problems.push('--batch-size must be 1..1000');
-    fanout = { functionName: fn, batchSize, accountId: accountId ?? '', ...(s('service') ? { service: s('service') } : {}), ...(s('fc-endpoint') ? { endpoint: s('fc-endpoint') } : {}) };
+    fanout = { functionName: fn, batchSize, accountId: accountId ?? '', ...(s('service') ? { service: s('service') } : {}), ...(fcEndpoint && 'endpoint' in fcEndpoint ? { endpoint: fcEndpoint.endpoint } : {}) };
   } else {
     for (const f of ['batch-size', 'service', 'account-id', 'fc-endpoint']) if (s(f) !== undefined) problems.push(`--${f} only applies with --fanout`);
   }

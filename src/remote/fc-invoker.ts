@@ -1,4 +1,5 @@
 import FcClient = require('@alicloud/fc2');
+import { checkEndpoint } from '../config';
 import { FcRequestError, FcUnreachableError, RemoteConfigError } from './errors';
 
 /**
@@ -53,7 +54,8 @@ export function createFcInvoker(opts: FcInvokerOptions): FcInvoker {
   const problems = validate(opts);
   if (problems.length) throw new RemoteConfigError(problems);
   const { accessKeyId, accessKeySecret, securityToken } = opts.credentials;
-  const endpoint = opts.endpoint ?? `https://${opts.accountId}.${opts.region}.fc.aliyuncs.com`;
+  const checked = opts.endpoint === undefined ? undefined : checkEndpoint('--endpoint', opts.endpoint);
+  const endpoint = checked && 'endpoint' in checked ? checked.endpoint : `https://${opts.accountId}.${opts.region}.fc.aliyuncs.com`;
   const client = new FcClient(opts.accountId, {
     accessKeyID: accessKeyId,
     accessKeySecret,
@@ -110,12 +112,8 @@ function validate(opts: FcInvokerOptions): string[] {
   }
   if (opts.service !== undefined && !SERVICE_NAME.test(opts.service)) problems.push(`service name "${opts.service}" is not a valid FC service name`);
   if (opts.endpoint !== undefined) {
-    try {
-      const u = new URL(opts.endpoint);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push(`endpoint "${opts.endpoint}" must be an http(s) URL`);
-    } catch {
-      problems.push(`endpoint "${opts.endpoint}" is not a URL`);
-    }
+    const e = checkEndpoint('--endpoint', opts.endpoint);
+    if ('problem' in e) problems.push(e.problem);
   }
   return problems;
 }
