@@ -1,10 +1,17 @@
 import { relative } from 'node:path';
 import type { Command } from './command';
-import { parseFlags } from '../local-run/args';
+import { intFlag, parseFlags } from '../local-run/args';
 import { cloudCredentials, reportError } from '../local-run/cli-support';
 import { UsageError } from '../local-run/errors';
 import { loadEventFiles } from '../local-run/event-files';
 import { createFcInvoker, type InvokeResult } from '../remote/fc-invoker';
+
+/** FC's own share of a synchronous call (scheduling, cold start, network) on top of the function's run time. */
+const TIMEOUT_MARGIN_S = 30;
+/** s.yaml's default `timeout` (TIMEOUT unset). */
+const SYNC_DEFAULT_S = 900;
+/** FC's largest function timeout: 1..86400 s in devsapp/fc3's schema, as src/deploy/validate-s-yaml.ts checks. */
+const MAX_TIMEOUT_S = 86_400;
 
 const HELP = `Usage: oss-auto-encrypt invoke --function NAME [options] [event files or directories…]
 
@@ -20,6 +27,9 @@ Options:
   --account-id ID     Alibaba Cloud account id (default ALIBABA_CLOUD_ACCOUNT_ID)
   --async             asynchronous invocation (x-fc-invocation-type: Async): no result, no log tail
   --endpoint URL      FC endpoint (default https://<account-id>.<region>.fc.aliyuncs.com)
+  --timeout SECONDS   how long to wait for FC's answer (default: the function's timeout as s.yaml deploys it,
+                      TIMEOUT or 900, plus ${TIMEOUT_MARGIN_S} s for FC's own overhead); a timeout is reported as one,
+                      and does not stop the function
   --json              print one JSON result per event file
   -h, --help          this help
 
@@ -28,7 +38,22 @@ ALIBABA_CLOUD_SECURITY_TOKEN (needs fc:InvokeFunction on the function).
 
 Exit status: 0 all invocations succeeded, 1 a function error or a rejected request, 2 bad input.`;
 
-interface Flags { function?: string; service?: string; qualifier?: string; region?: string; 'account-id'?: string; async?: boolean; endpoint?: string; json?: boolean }
+interface Flags { function?: string; service?: string; qualifier?: string; region?: string; 'account-id'?: string; async?: boolean; endpoint?: string; json?: boolean; timeout?: string }
+
+/**
+ * How long to wait for FC: --timeout, else the function's own timeout as s.yaml deploys it (TIMEOUT, default 900 s)
+ * plus a margin, so a long synchronous run is never cut short by the client while FC still lets the function run.
+ */
+export function invokeTimeoutMs(flag: string | undefined, env: Record<string, string | undefined>): number {
+  if (flag !== undefined) return (intFlag('timeout', flag, 1, MAX_TIMEOUT_S + TIMEOUT_MARGIN_S) as number) * 1000;
+  const deployed = env.TIMEOUT?.trim();
+  if (deployed) {
+    const n = /^\d+$/.test(deployed) ? Number(deployed) : NaN;
+    if (!(n >= 1 && n <= MAX_TIMEOUT_S)) throw new UsageError(`TIMEOUT="${deployed}" (the function's timeout s.yaml deploys) must be whole seconds from 1 to ${MAX_TIMEOUT_S}; or pass --timeout SECONDS`);
+    return (n + TIMEOUT_MARGIN_S) * 1000;
+  }
+  return (SYNC_DEFAULT_S + TIMEOUT_MARGIN_S) * 1000;
+}
 
 export const command: Command = {
   name: 'invoke',
@@ -39,17 +64,19 @@ export const command: Command = {
       const { flags, positionals } = parseFlags<Flags>('invoke', argv, {
         function: { type: 'string' }, service: { type: 'string' }, qualifier: { type: 'string' }, region: { type: 'string' },
         'account-id': { type: 'string' }, async: { type: 'boolean' }, endpoint: { type: 'string' }, json: { type: 'boolean' },
+        timeout: { type: 'string' },
       });
       if (!flags.function) throw new UsageError('--function NAME is required (the deployed function, e.g. the name in s.yaml)');
       const credentials = cloudCredentials(process.env);
       if (!credentials) throw new UsageError('no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS keys)');
       const accountId = flags['account-id'] ?? process.env.ALIBABA_CLOUD_ACCOUNT_ID;
       if (!accountId) throw new UsageError('--account-id ID (or ALIBABA_CLOUD_ACCOUNT_ID) is required: FC endpoints are per account');
+      const timeoutMs = invokeTimeoutMs(flags.timeout, process.env);
       const files = await loadEventFiles(positionals);
       const invoker = createFcInvoker({
         accountId, credentials, region: flags.region ?? process.env.ALIBABA_CLOUD_REGION ?? 'cn-hangzhou',
         ...(flags.endpoint ? { endpoint: flags.endpoint } : {}), ...(flags.service ? { service: flags.service } : {}),
-        ...(flags.qualifier ? { qualifier: flags.qualifier } : {}),
+        ...(flags.qualifier ? { qualifier: flags.qualifier } : {}), timeoutMs,
       });
       let functionErrors = 0;
       for (const file of files) {

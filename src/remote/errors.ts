@@ -16,6 +16,22 @@ export class FcUnreachableError extends AutoEncryptError {
   }
 }
 
+/**
+ * FC did not answer within the client's timeout. For a synchronous call that usually means the function is still
+ * running: FC does not cancel it when the caller gives up, so this is not "unreachable" and not a failure of the function.
+ */
+export class FcTimeoutError extends AutoEncryptError {
+  readonly code = 'FC_TIMEOUT';
+  constructor(readonly endpoint: string, readonly timeoutMs: number, cause: unknown) {
+    super(
+      `Timed out: no answer from Function Compute at ${endpoint} within ${Math.round(timeoutMs / 1000)} s (--timeout). ` +
+        'A synchronous invocation is not cancelled by this: the function may still be running and finish on its own; see its logs in SLS for the result. ' +
+        'Raise --timeout if the function runs longer (its limit is `timeout` in s.yaml, TIMEOUT when deploying).',
+      { cause },
+    );
+  }
+}
+
 /** `ECONNREFUSED`, `ENOTFOUND`, `RequestTimeoutError` …: httpx often leaves `code` unset and buries it in the message. */
 function reasonOf(cause: unknown): string {
   // Duck-typed: errors from node's own modules may come from another realm (e.g. under jest), failing instanceof.

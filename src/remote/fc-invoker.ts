@@ -1,6 +1,6 @@
 import FcClient = require('@alicloud/fc2');
 import { checkEndpoint } from '../config';
-import { FcRequestError, FcUnreachableError, RemoteConfigError } from './errors';
+import { FcRequestError, FcTimeoutError, FcUnreachableError, RemoteConfigError } from './errors';
 
 /**
  * Invokes a deployed function through @alicloud/fc2.
@@ -20,6 +20,7 @@ export interface FcInvokerOptions {
   /** FC 2.0 service name; without it the FC 3.0 API is used. */
   service?: string;
   qualifier?: string;
+  /** How long to wait for FC's answer (default 120 s); a synchronous call waits for the function itself. */
   timeoutMs?: number;
 }
 
@@ -54,6 +55,7 @@ export function createFcInvoker(opts: FcInvokerOptions): FcInvoker {
   const problems = validate(opts);
   if (problems.length) throw new RemoteConfigError(problems);
   const { accessKeyId, accessKeySecret, securityToken } = opts.credentials;
+  const timeoutMs = opts.timeoutMs ?? 120_000;
   const checked = opts.endpoint === undefined ? undefined : checkEndpoint('--endpoint', opts.endpoint);
   const endpoint = checked && 'endpoint' in checked ? checked.endpoint : `https://${opts.accountId}.${opts.region}.fc.aliyuncs.com`;
   const client = new FcClient(opts.accountId, {
@@ -63,7 +65,7 @@ export function createFcInvoker(opts: FcInvokerOptions): FcInvoker {
     region: opts.region,
     secure: true,
     endpoint,
-    timeout: opts.timeoutMs ?? 120_000,
+    timeout: timeoutMs,
     // fc2 only sends the token for keys starting with "STS"; send (and sign) it for any key that has one.
     headers: securityToken && !accessKeyId.startsWith('STS') ? { 'x-fc-security-token': securityToken } : undefined,
   });
@@ -84,7 +86,7 @@ export function createFcInvoker(opts: FcInvokerOptions): FcInvoker {
           : await client.post(`/functions/${functionName}/invocations`, event, headers,
             opts.qualifier ? { qualifier: opts.qualifier } : null, { rawBuf: true });
       } catch (err) {
-        throw translate(err, endpoint);
+        throw translate(err, endpoint, timeoutMs);
       }
       const errorType = header(res.headers, 'x-fc-error-type');
       const logResult = header(res.headers, 'x-fc-log-result');
@@ -131,7 +133,7 @@ function asText(data: unknown): string {
 }
 
 /** fc2 throws plain Errors: `name = FC<ErrorCode>Error` for HTTP errors (client.js request()), node/httpx errors otherwise. */
-function translate(raw: unknown, endpoint: string): Error {
+function translate(raw: unknown, endpoint: string, timeoutMs: number): Error {
   // Duck-typed: node's network errors may come from another realm (e.g. under jest), failing instanceof Error.
   if (typeof raw !== 'object' || raw === null || typeof (raw as Error).message !== 'string') return new FcUnreachableError(endpoint, raw);
   const err = raw as Error & { code?: unknown };
@@ -146,5 +148,8 @@ function translate(raw: unknown, endpoint: string): Error {
     const status = /failed with (\d+)/.exec(err.message)?.[1] ?? '?';
     return new FcRequestError(`HTTP${status}`, err.message);
   }
+  // httpx names both of its timers (socket idle, response wait) RequestTimeoutError; its "ConnectTimeout" text
+  // also fires while a connected socket waits for a long synchronous invocation, so neither means "unreachable".
+  if (err.name === 'RequestTimeoutError') return new FcTimeoutError(endpoint, timeoutMs, err);
   return new FcUnreachableError(endpoint, err);
 }
