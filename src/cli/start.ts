@@ -11,7 +11,8 @@ const HELP = `Usage: oss-auto-encrypt start [options]
 Starts a local OSS with one bucket and wires its event notifications to the real handler the way an
 FC OSS trigger does (same event JSON, fresh STS credentials per invocation, async with retries).
 Point ali-oss or any OSS client at the printed endpoint, upload, and watch objects get encrypted.
-Runs until Ctrl-C (SIGINT) or SIGTERM.
+Runs until Ctrl-C (SIGINT) or SIGTERM, then finishes every queued notification (retries included) before the
+local OSS closes; a second Ctrl-C exits at once (130).
 
 The first stdout line is JSON: {"endpoint","region","bucket","accountId","accessKeyId","accessKeySecret","events"}.
 These are the throwaway keys of this local emulator, not cloud credentials.
@@ -62,13 +63,25 @@ export const command: Command = {
         '',
       ].join('\n'));
 
-      await new Promise<void>((resolve) => {
-        const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
+      // First Ctrl-C/SIGTERM: drain (the local OSS stays up until every queued notification, retries included, is
+      // handled), then exit 0. A second one exits at once with 130; queued objects are then left as they are.
+      let signals = 0;
+      const stopped = new Promise<void>((resolve) => {
+        const onSignal = (sig: NodeJS.Signals) => {
+          signals += 1;
+          if (signals > 1) {
+            process.stdout.write(`${sig} again: exiting now; queued notifications are dropped, their objects stay as they are\n`);
+            process.exit(130);
+          }
+          resolve();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
       });
-      process.stdout.write('stopping: finishing queued notifications…\n');
+      await stopped;
+      process.stdout.write('stopping: finishing queued notifications and their retries; the local OSS serves until then (Ctrl-C again to exit at once)…\n');
       await trigger.close();
+      process.stdout.write('stopped: every queued notification was handled\n');
       return 0;
     } catch (err) {
       return reportError('start', err);

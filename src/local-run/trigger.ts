@@ -62,6 +62,10 @@ export interface LocalTrigger {
   events: string[];
   /** Resolves when every queued notification (retries included) has been handled. */
   idle(): Promise<void>;
+  /**
+   * Drains, then stops: the local OSS keeps serving until every queued notification (retries included) has been
+   * handled, since the handler's own HEAD and copy go to it; uploads that arrive meanwhile are handled too.
+   */
   close(): Promise<void>;
 }
 
@@ -126,7 +130,10 @@ export async function startLocalTrigger(opts: LocalTriggerOptions): Promise<Loca
       endpoint: oss.endpoint, region: oss.region, accountId: oss.accountId, bucket: opts.bucket,
       accessKeyId: oss.accessKeyId, accessKeySecret: oss.accessKeySecret, events,
       idle: () => oss.notifications.idle(),
-      close: () => oss.close(),
+      close: async () => {
+        await oss.notifications.idle();
+        await oss.close();
+      },
     };
   } catch (err) {
     await oss.close();
