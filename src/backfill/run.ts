@@ -3,12 +3,14 @@
  * per-object core (`encryptObject`) or, with fan-out, batches sent to the deployed function → report
  * row + checkpoint. It never prints: the CLI renders `onProgress` snapshots and the returned summary.
  *
- * Stopping: `signal` stops new work; objects already started run to their end (each is one HEAD and
- * one copy, and cutting a copy short would only make the resumed run redo it), then the checkpoint
- * and report are flushed. A hard kill at any moment is safe too: see checkpoint.ts. A checkpoint or
- * report that cannot be written stops the run the same way and is the error the run ends with.
+ * Stopping: `signal` stops new work and retries; objects in flight run to their end unless a request
+ * goes 5 s unanswered, then the gateway cuts them (an unresponsive endpoint would otherwise hold the stop
+ * for minutes of timeouts and retries). An object cut short gets no report row and stays in flight in the
+ * checkpoint, so the resumed run redoes it (a cut copy either happened or not; the redo's HEAD sees
+ * which). Then the checkpoint and report are flushed. A hard kill at any moment is safe too: see checkpoint.ts.
+ * A checkpoint or report that cannot be written stops the run the same way and is the error the run ends with.
  */
-import { createOssGateway, type OssCredentials, type OssGateway, type ListedObject } from '../oss/gateway';
+import { createOssGateway, type GatewayOptions, type OssCredentials, type OssGateway, type ListedObject } from '../oss/gateway';
 import { encryptObject, type ObjectResult } from '../core/encrypt';
 import { withRetry } from '../core/retry';
 import type { Policy } from '../config';
@@ -64,7 +66,10 @@ export interface BackfillOptions {
   manifestFile?: string;
   /** Send keys to the deployed function instead of copying here. */
   fanout?: FanoutTarget;
+  /** Stops the run: no new objects, no more retries, stuck requests cut (see above). */
   signal?: AbortSignal;
+  /** An OSS request has had no answer for a few seconds (see the gateway's onStall). */
+  onStall?: GatewayOptions['onStall'];
   onProgress?: (p: ProgressSnapshot) => void;
   progressIntervalMs?: number;
   checkpointIntervalMs?: number;
@@ -209,6 +214,8 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
       retries += 1;
       if (isThrottling(error)) limiter.onThrottle();
     },
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onStall ? { onStall: opts.onStall } : {}),
   });
 
   const tracker = new StartTracker(cp?.position ?? { ordinal: 0, key: null });
@@ -294,6 +301,7 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
         retries += 1;
         if (classifyFanoutError(err) === 'throttled') limiter.onThrottle();
       },
+      ...(opts.signal ? { signal: opts.signal } : {}), // Ctrl-C ends a retry wait
     }, policy.retry);
     limiter.onSuccess();
     return id;
@@ -425,6 +433,8 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
             { bucket: opts.bucket, key: item.key, keyIsExact: true, ...(item.size !== undefined ? { size: item.size } : {}), ...(item.etag ? { eTag: item.etag } : {}) },
             { oss, policy, logger: opts.logger },
           );
+          // Cut short by the signal: no row, no count; it stays in flight in the checkpoint and the resumed run redoes it.
+          if (result.outcome === 'failed' && opts.signal?.aborted) return;
           if (result.outcome !== 'failed') limiter.onSuccess();
           if (result.dryRun) counts.wouldEncrypt = (counts.wouldEncrypt ?? 0) + 1;
           if (await copiedBeforeInterruption(item, result)) {

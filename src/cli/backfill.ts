@@ -42,7 +42,9 @@ Options:
   --json              print the final summary as JSON
 
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, optional ALIBABA_CLOUD_SECURITY_TOKEN.
-Ctrl-C once stops after the objects in flight (checkpoint saved); twice exits at once.
+Ctrl-C stops: no new objects, no more retries; objects in flight may finish, but a request that has had no
+answer for 5 s is cut (those objects are redone on resume); checkpoint saved, exit 130. Twice exits at once.
+An endpoint that does not answer is reported after 5 s.
 `;
 
 export interface BackfillCliArgs {
@@ -188,13 +190,14 @@ export const command: Command = {
     const onSignal = (sig: NodeJS.Signals) => {
       signals += 1;
       if (signals > 1) process.exit(130); // the checkpoint on disk is always consistent (atomic writes)
-      err.write(`\n${sig}: stopping after the objects in flight (again to exit at once)…\n`);
+      err.write(`\n${sig}: stopping: objects in flight may finish; a request unanswered for 5 s is cut and its object redone on resume (again to exit at once)…\n`);
       controller.abort();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
     const tty = err.isTTY === true;
+    let lastStallWarning = -Infinity;
     let lastWidth = 0;
     let bar = '';
     const onProgress = (p: ProgressSnapshot) => {
@@ -236,6 +239,18 @@ export const command: Command = {
         ...(args.reportFormat ? { reportFormat: args.reportFormat } : {}),
         ...(args.manifest ? { manifestFile: args.manifest } : {}),
         signal: controller.signal,
+        onStall: ({ operation, endpoint, waitedMs, timeoutMs }) => {
+          // Said once, then at most once a minute: with many objects in flight every one of them stalls.
+          const now = Date.now();
+          if (now - lastStallWarning < 60_000) return;
+          lastStallWarning = now;
+          if (tty && lastWidth > 0) err.write('\n');
+          err.write(
+            `oss-auto-encrypt backfill: ${endpoint} has not answered ${operation} for ${Math.round(waitedMs / 1000)} s; still waiting ` +
+              `(up to ${Math.round(timeoutMs / 1000)} s per attempt, ${policy.retry.maxAttempts} attempts: OSS_TIMEOUT_MS, RETRY_MAX_ATTEMPTS). ` +
+              'Check --endpoint / --region and the network; Ctrl-C stops now.\n',
+          );
+        },
         onProgress,
         progressIntervalMs: tty ? 250 : Math.round(args.progressInterval * 1000),
       };
@@ -268,6 +283,11 @@ export const command: Command = {
     } catch (e) {
       if (tty && lastWidth > 0) err.write('\n');
       if (e instanceof ConfigError) return reportError('backfill', e); // one line, exit 2, as the other commands
+      if (controller.signal.aborted) {
+        // The signal cut a request the run could not do without (e.g. the first listing page): that is the stop, not a failure.
+        err.write(`oss-auto-encrypt backfill: stopped before the run finished${args.checkpoint ? `; rerun with --checkpoint ${args.checkpoint} to resume` : ''}\n`);
+        return 130;
+      }
       if (e instanceof AutoEncryptError) {
         err.write(`oss-auto-encrypt backfill: ${e.message}\n`);
         return e instanceof BackfillOptionsError || e instanceof FanoutTargetError ? 2 : 1;

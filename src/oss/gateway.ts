@@ -5,11 +5,13 @@
  * `copy()` re-sends each header as `x-oss-copy-source-<name>` and invents a Content-Type, `putMeta`
  * resets Content-Type and `multipartUploadCopy` drops metadata (oss-api.md §0.4–0.5, §4.4).
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import OSS from 'ali-oss';
 import { translateOssError } from './translate-error';
 import { parseObjectHead, type ObjectHead } from './object-head';
 import { withRetry, type RetryOptions } from '../core/retry';
-import type { OssOperationError } from '../errors';
+import { OssOperationError } from '../errors';
 
 export interface OssCredentials {
   accessKeyId: string;
@@ -28,7 +30,21 @@ export interface GatewayOptions {
   retry?: RetryOptions;
   /** Told about every re-attempt: operation, translated error, attempt number, delay. */
   onRetry?: (info: { operation: string; error: OssOperationError; attempt: number; delayMs: number }) => void;
+  /**
+   * Stops the gateway gracefully, with a bound: on abort, retry waits end (no new attempt) while requests in flight
+   * may still finish, so a responsive OSS completes the objects in flight; but once any request has gone
+   * `stallWarningMs` without an answer (at once if one already has), every request in flight is cut (the
+   * gateway's sockets destroyed) and every later call fails at once, with the non-retryable ossCode `Aborted`.
+   * AbortMultipartUpload still goes out, once, so an interrupted multipart copy does not leave its parts billed.
+   */
+  signal?: AbortSignal;
+  /** Told once per attempt that has had no answer for `stallWarningMs` (default 5 s), so a caller can say so long before the timeout. */
+  onStall?: (info: { operation: string; endpoint: string; waitedMs: number; timeoutMs: number }) => void;
+  stallWarningMs?: number;
 }
+
+/** How long an attempt may go unanswered before onStall hears of it. */
+export const STALL_WARNING_MS = 5_000;
 
 /** What every call returns: the OSS request id of the successful attempt and the response headers. */
 export interface OssResponse {
@@ -180,10 +196,37 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
   const timeout = opts.timeoutMs ?? 60_000;
   const clients = new Map<string, OSS>();
 
+  const stallMs = opts.stallWarningMs ?? STALL_WARNING_MS;
+  // With a signal, this gateway's own agents (keep-alive, as ali-oss's default ones), so a cut destroys exactly its
+  // sockets: urllib 2, under ali-oss, takes no AbortSignal.
+  const agents = opts.signal ? { agent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }) } : undefined;
+  const aborted = (operation: string) => new OssOperationError(operation, 'Aborted', -1, undefined, false, 'stopped before OSS answered: the run was interrupted');
+  /** Start times of the attempts in flight. */
+  const pending = new Set<{ startedAt: number }>();
+  let cutOff = false;
+  let cutTimer: NodeJS.Timeout | undefined;
+  const cut = () => {
+    cutOff = true;
+    agents?.agent.destroy();
+    agents?.httpsAgent.destroy();
+  };
+  /** After the abort: cut when the oldest request in flight reaches stallMs without an answer. */
+  const scheduleCut = () => {
+    if (!opts.signal?.aborted || cutOff || cutTimer || pending.size === 0) return;
+    const oldest = Math.min(...[...pending].map((p) => p.startedAt));
+    cutTimer = setTimeout(() => {
+      cutTimer = undefined;
+      if ([...pending].some((p) => Date.now() - p.startedAt >= stallMs)) cut();
+      else scheduleCut(); // the oldest answered meanwhile: wait for the next one
+    }, Math.max(0, oldest + stallMs - Date.now()));
+  };
+  opts.signal?.addEventListener('abort', scheduleCut, { once: true });
+
   const client = (bucket: string): OSS => {
     let c = clients.get(bucket);
     if (!c) {
       c = new OSS({
+        ...agents,
         region: `oss-${region}`,
         endpoint,
         bucket,
@@ -213,24 +256,44 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
     fn: () => Promise<T>,
   ): Promise<{ result: T; base: OssResponse }> {
     const retriedRequestIds: string[] = [];
-    const result = await withRetry(
-      async () => {
-        try {
-          return await fn();
-        } catch (err) {
-          throw translateOssError(operation, err);
-        }
-      },
-      {
-        isRetryable: (err) => (err as OssOperationError).retryable === true,
-        onRetry: (err, attempt, delayMs) => {
-          const e = err as OssOperationError;
-          if (e.requestId) retriedRequestIds.push(e.requestId);
-          opts.onRetry?.({ operation, error: e, attempt, delayMs });
+    const signal = opts.signal;
+    // Cleanup after an abort still goes out, once: see GatewayOptions.signal.
+    const cleanup = operation === 'AbortMultipartUpload' && signal?.aborted === true;
+    if (cutOff && !cleanup) throw aborted(operation);
+    let result: T;
+    try {
+      result = await withRetry(
+        async () => {
+          const attempt = { startedAt: Date.now() };
+          const stall = opts.onStall ? setTimeout(() => opts.onStall?.({ operation, endpoint, waitedMs: stallMs, timeoutMs: timeout }), stallMs) : undefined;
+          stall?.unref();
+          pending.add(attempt);
+          scheduleCut();
+          try {
+            return await fn();
+          } catch (err) {
+            throw cutOff && !cleanup ? aborted(operation) : translateOssError(operation, err);
+          } finally {
+            clearTimeout(stall);
+            pending.delete(attempt);
+          }
         },
-      },
-      opts.retry,
-    );
+        {
+          isRetryable: (err) => (err as OssOperationError).retryable === true,
+          onRetry: (err, attempt, delayMs) => {
+            const e = err as OssOperationError;
+            if (e.requestId) retriedRequestIds.push(e.requestId);
+            opts.onRetry?.({ operation, error: e, attempt, delayMs });
+          },
+          ...(signal && !cleanup ? { signal } : {}),
+        },
+        cleanup ? { ...opts.retry, maxAttempts: 1 } : opts.retry,
+      );
+    } catch (err) {
+      // A retry wait ended by the signal rejects with the signal's reason: name it like an aborted request.
+      if (signal?.aborted && !cleanup) throw aborted(operation);
+      throw err;
+    }
     const res = (result as { res?: { headers?: Record<string, string> } } | undefined)?.res;
     const headers = res?.headers ?? {};
     const requestId = requestIdOf(headers);
