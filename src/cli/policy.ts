@@ -14,15 +14,18 @@ const help = `Usage: oss-auto-encrypt policy --bucket B --account-id ID [options
 Prints a RAM policy document (JSON) for the function role, generated from the SSE policy in the
 environment (SSE_ALGORITHM, SSE_KMS_KEY_ID, SSE_RULES, SSE_ON_MISMATCH, DRY_RUN, PRESERVE_ACL,
 VERSIONED_PLAINTEXT): OSS actions on the bucket/prefix only, KMS actions only on the keys in use.
+With DRY_RUN=true only what a dry run calls: HeadObject (oss:GetObject), plus ListObjects with --backfill.
 
 Options (defaults come from the variables s.yaml reads):
   --bucket B               bucket the trigger watches            (OSS_BUCKET)
   --account-id ID          Alibaba Cloud account id (UID)        (ALIBABA_CLOUD_ACCOUNT_ID)
   --region R               region of the bucket and function     (REGION, else cn-hangzhou)
   --prefix P               trigger key prefix                    (OSS_PREFIX, else whole bucket)
-  --log-project P          SLS project of the function's logs    (SLS_PROJECT, else oss-auto-encrypt-<ID>)
-  --log-store S            SLS logstore                          (SLS_LOGSTORE, else oss-auto-encrypt)
-  --no-log                 leave out the log:PostLogStoreLogs statement
+  --backfill               for the identity that runs \`backfill\`: adds oss:ListObjects on the bucket (prefix only)
+  --log-project P          only for an FC 2.0 service role: adds log:PostLogStoreLogs on project P …
+  --log-store S            … and logstore S. FC 3.0 needs no log:* on the function role: its logs go through
+                           the service-linked role AliyunServiceRoleForFC
+  --no-log                 no log statement (the default; kept for old scripts)
   --on-failure ARN         async onFailure destination           (ON_FAILURE_DESTINATION)
   --previous-kms-key ID    with SSE_ON_MISMATCH=reencrypt: a key objects are encrypted with now (repeatable)
   --function-name N        function name, for --trigger          (FUNCTION_NAME, else oss-auto-encrypt)
@@ -42,6 +45,7 @@ export interface PolicyArgs {
   logProject?: string;
   logstore?: string;
   noLog: boolean;
+  backfill: boolean;
   onFailure?: string;
   previousKmsKeys: string[];
   functionName: string;
@@ -69,9 +73,9 @@ export function parsePolicyArgs(argv: string[], env: Record<string, string | und
     accountId: nonEmpty(env.ALIBABA_CLOUD_ACCOUNT_ID),
     region: nonEmpty(env.REGION) ?? 'cn-hangzhou',
     prefix: env.OSS_PREFIX ?? '',
-    logProject: nonEmpty(env.SLS_PROJECT),
-    logstore: nonEmpty(env.SLS_LOGSTORE),
+    // Not SLS_PROJECT/SLS_LOGSTORE: s.yaml sets those for FC 3.0's logConfig, which needs no grant on the role.
     noLog: false,
+    backfill: false,
     onFailure: nonEmpty(env.ON_FAILURE_DESTINATION),
     previousKmsKeys: [],
     functionName: nonEmpty(env.FUNCTION_NAME) ?? 'oss-auto-encrypt',
@@ -85,6 +89,7 @@ export function parsePolicyArgs(argv: string[], env: Record<string, string | und
     if (flag === '--trust') args.trust = true;
     else if (flag === '--trigger') args.trigger = true;
     else if (flag === '--no-log') args.noLog = true;
+    else if (flag === '--backfill') args.backfill = true;
     else if (flag === '--previous-kms-key' || VALUE_FLAGS[flag]) {
       const value = inline ?? argv[++i];
       if (value === undefined || (inline === undefined && value.startsWith('--'))) {
@@ -99,6 +104,9 @@ export function parsePolicyArgs(argv: string[], env: Record<string, string | und
   const needsTarget = !args.trust;
   if (needsTarget && !args.accountId) problems.push('--account-id (or ALIBABA_CLOUD_ACCOUNT_ID) is required.');
   if (needsTarget && !args.trigger && !args.bucket) problems.push('--bucket (or OSS_BUCKET) is required.');
+  if ((args.logProject === undefined) !== (args.logstore === undefined)) {
+    problems.push('--log-project and --log-store go together (an FC 2.0 service role only; FC 3.0 needs neither).');
+  }
   if (problems.length) throw new DeployInputError(problems);
   return args;
 }
@@ -114,7 +122,8 @@ export function generatePolicy(args: PolicyArgs, env: Record<string, string | un
     bucket: args.bucket as string,
     region: args.region,
     prefix: args.prefix,
-    ...(args.noLog ? {} : { logProject: args.logProject ?? `oss-auto-encrypt-${accountId}`, logstore: args.logstore ?? 'oss-auto-encrypt' }),
+    ...(!args.noLog && args.logProject !== undefined && args.logstore !== undefined ? { logProject: args.logProject, logstore: args.logstore } : {}),
+    ...(args.backfill ? { backfill: true } : {}),
     ...(args.onFailure ? { onFailureDestination: args.onFailure } : {}),
     previousKmsKeyIds: args.previousKmsKeys,
   });

@@ -11,6 +11,7 @@ export interface RamStatement {
   Effect: 'Allow';
   Action: string[];
   Resource: string[];
+  Condition?: Record<string, Record<string, string[]>>;
 }
 export interface RamPolicyDocument {
   Version: '1';
@@ -30,9 +31,17 @@ export interface DeploymentTarget {
   region: string;
   /** The trigger's key prefix; '' or undefined = the whole bucket. */
   prefix?: string;
-  /** The function's SLS project/logstore (s.yaml logConfig); omit both to leave out the log statement. */
+  /**
+   * Only for an FC 2.0 service role: the SLS project/logstore it writes to. FC 3.0 ships a function's logs through the
+   * service-linked role AliyunServiceRoleForFC, so its function role needs no log:* (oss-evidence.md §32): omit both.
+   */
   logProject?: string;
   logstore?: string;
+  /**
+   * The policy is for the identity that runs `backfill` (locally, not --fanout): the same object actions plus
+   * oss:ListObjects on the bucket (limited to the prefix), which the trigger-driven function never calls.
+   */
+  backfill?: boolean;
   /** ON_FAILURE_DESTINATION: acs:fc:…:functions/<fn>, or an acs:mns queue/topic ARN. */
   onFailureDestination?: string;
   /** With SSE_ON_MISMATCH=reencrypt: key ids objects may already be encrypted with (the copy decrypts them). */
@@ -73,10 +82,17 @@ function encryptionTargets(policy: PolicyFacts): EncryptionTarget[] {
   return [policy.defaultTarget, ...policy.rules.flatMap((r) => (r.skip || !r.target ? [] : [r.target]))];
 }
 
-function kmsKeyArn(t: DeploymentTarget, keyId: string): string {
-  // A key given as a full ARN is used verbatim.
-  return keyId.startsWith('acs:kms:') ? keyId : `acs:kms:${t.region}:${t.accountId}:key/${keyId}`;
+/**
+ * The RAM resource of a key as SSE_KMS_KEY_ID names it: a full ARN verbatim; an alias (`alias/<name>`) as the alias
+ * resource acs:kms:<region>:<account>:alias/<name>, not `key/alias/…`, which names nothing; else key/<id>.
+ */
+export function kmsKeyArn(t: Pick<DeploymentTarget, 'region' | 'accountId'>, keyId: string): string {
+  if (keyId.startsWith('acs:kms:')) return keyId;
+  if (keyId.startsWith('alias/')) return `acs:kms:${t.region}:${t.accountId}:${keyId}`;
+  return `acs:kms:${t.region}:${t.accountId}:key/${keyId}`;
 }
+
+const isAlias = (keyId: string): boolean => keyId.startsWith('alias/') || /^acs:kms:[^:]*:[^:]*:alias\//.test(keyId);
 
 const uniq = (xs: string[]): string[] => [...new Set(xs)];
 
@@ -87,9 +103,10 @@ export function buildFunctionRolePolicy(policy: PolicyFacts, target: DeploymentT
   const statements: RamStatement[] = [];
   const objects = `acs:oss:*:${target.accountId}:${target.bucket}/${target.prefix ?? ''}*`;
 
-  // HeadObject needs oss:GetObject. A dry run only reads: HEAD, plus GetObjectAcl for the report.
+  // HeadObject needs oss:GetObject. A dry run calls nothing else: it decides from the HEAD and stops
+  // (src/core/encrypt.ts) before the ACL read, the copy or the tags.
   const oss = ['oss:GetObject'];
-  if (policy.preserveAcl) oss.push('oss:GetObjectAcl');
+  if (policy.preserveAcl && !policy.dryRun) oss.push('oss:GetObjectAcl');
   if (!policy.dryRun) {
     // CopyObject/Initiate/UploadPartCopy/Complete write the target (PutObject); Abort cleans up a failed multipart copy.
     oss.push('oss:PutObject', 'oss:AbortMultipartUpload');
@@ -98,10 +115,17 @@ export function buildFunctionRolePolicy(policy: PolicyFacts, target: DeploymentT
     if (policy.preserveAcl) oss.push('oss:PutObjectAcl');
     // VERSIONED_PLAINTEXT=delete removes exactly the plaintext version after the encrypted one is confirmed.
     if (policy.versionedPlaintext === 'delete') oss.push('oss:GetObjectVersion', 'oss:DeleteObjectVersion');
-  } else {
-    oss.push('oss:GetObjectTagging');
   }
   statements.push({ Effect: 'Allow', Action: uniq(oss).sort(), Resource: [objects] });
+  if (target.backfill) {
+    // ListObjects is authorised on the bucket; the oss:Prefix condition keeps it to the prefix being backfilled.
+    statements.push({
+      Effect: 'Allow',
+      Action: ['oss:ListObjects'],
+      Resource: [`acs:oss:*:${target.accountId}:${target.bucket}`],
+      ...(target.prefix ? { Condition: { StringLike: { 'oss:Prefix': [`${target.prefix}*`] } } } : {}),
+    });
+  }
 
   if (!policy.dryRun) {
     const kms = encryptionTargets(policy).filter((t) => t.algorithm === 'KMS');
@@ -110,6 +134,13 @@ export function buildFunctionRolePolicy(policy: PolicyFacts, target: DeploymentT
       const badKeys = named.filter((id) => !KEY_ID.test(id));
       if (badKeys.length) throw new DeployInputError(badKeys.map((id) => `KMS key id "${id}" (SSE_KMS_KEY_ID or SSE_RULES) is not valid.`));
       const resources = named.map((id) => kmsKeyArn(target, id));
+      const aliases = named.filter(isAlias);
+      if (aliases.length) {
+        warnings.push(
+          `KMS key ${aliases.map((a) => `"${a}"`).join(', ')} is an alias: granted on the alias resource (acs:kms:…:alias/…). Whether KMS authorises ` +
+            'GenerateDataKey/Decrypt through an alias on the alias or on the key behind it is UNCONFIRMED; name the key id instead to be sure.',
+        );
+      }
       if (kms.some((t) => !t.kmsKeyId)) {
         // UNCONFIRMED whether the OSS-managed default CMK needs the caller's KMS permissions, and its id is
         // only known after the first KMS object (HEAD: x-oss-server-side-encryption-key-id).

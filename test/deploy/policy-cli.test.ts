@@ -68,15 +68,43 @@ describe('parsePolicyArgs', () => {
 });
 
 describe('the CLI', () => {
-  test('prints the policy JSON on stdout and warnings on stderr, exit 0', async () => {
-    const r = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT, '--prefix', 'uploads/'], { SSE_ALGORITHM: 'KMS' });
+  test('prints the policy JSON on stdout and warnings on stderr, exit 0; no log:* for the FC 3.0 role', async () => {
+    // SLS_PROJECT/SLS_LOGSTORE are what s.yaml's logConfig uses: FC 3.0 ships those logs through its service-linked role.
+    const r = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT, '--prefix', 'uploads/'], { SSE_ALGORITHM: 'KMS', SLS_PROJECT: 'proj-1', SLS_LOGSTORE: 'store-1' });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.Statement[0].Resource).toEqual([`acs:oss:*:${ACCOUNT}:photos/uploads/*`]);
-    expect(doc.Statement.find((s: { Action: string[] }) => s.Action.includes('log:PostLogStoreLogs')).Resource).toEqual([
-      `acs:log:cn-hangzhou:${ACCOUNT}:project/oss-auto-encrypt-${ACCOUNT}/logstore/oss-auto-encrypt`,
-    ]);
+    expect(r.stdout).not.toContain('log:');
     expect(r.stderr).toMatch(/^warning: KMS with the OSS-managed default key/);
+  });
+
+  test('an FC 2.0 service role gets log:PostLogStoreLogs when both --log-project and --log-store are given', async () => {
+    const r = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT, '--log-project', 'proj-1', '--log-store', 'store-1'], {});
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).Statement).toContainEqual({ Effect: 'Allow', Action: ['log:PostLogStoreLogs'], Resource: [`acs:log:cn-hangzhou:${ACCOUNT}:project/proj-1/logstore/store-1`] });
+    const half = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT, '--log-project', 'proj-1'], {});
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/--log-project and --log-store go together/);
+  });
+
+  test('DRY_RUN=true: only what a dry run calls (HeadObject = oss:GetObject); with --backfill also ListObjects', async () => {
+    const fn = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT], { DRY_RUN: 'true', SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'key-1' });
+    expect(fn.code).toBe(0);
+    expect(JSON.parse(fn.stdout).Statement).toEqual([{ Effect: 'Allow', Action: ['oss:GetObject'], Resource: [`acs:oss:*:${ACCOUNT}:photos/*`] }]);
+    const bf = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT, '--prefix', 'old/', '--backfill'], { DRY_RUN: 'true' });
+    expect(bf.code).toBe(0);
+    expect(JSON.parse(bf.stdout).Statement).toEqual([
+      { Effect: 'Allow', Action: ['oss:GetObject'], Resource: [`acs:oss:*:${ACCOUNT}:photos/old/*`] },
+      { Effect: 'Allow', Action: ['oss:ListObjects'], Resource: [`acs:oss:*:${ACCOUNT}:photos`], Condition: { StringLike: { 'oss:Prefix': ['old/*'] } } },
+    ]);
+  });
+
+  test('SSE_KMS_KEY_ID=alias/…: a valid alias ARN and a warning, never key/alias/…', async () => {
+    const r = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT], { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'alias/photos' });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).Statement).toContainEqual({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'], Resource: [`acs:kms:cn-hangzhou:${ACCOUNT}:alias/photos`] });
+    expect(r.stdout).not.toContain('key/alias');
+    expect(r.stderr).toMatch(/^warning: KMS key "alias\/photos" is an alias/);
   });
 
   test('bad input: one clear message on stderr, nothing on stdout, exit 2', async () => {

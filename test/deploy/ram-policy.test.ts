@@ -11,7 +11,7 @@ const actions = (s: RamStatement[]) => s.flatMap((x) => x.Action);
 const byService = (s: RamStatement[], svc: string) => s.filter((x) => x.Action.every((a) => a.startsWith(`${svc}:`)));
 
 describe('function role policy', () => {
-  test('AES256 defaults: object read/write, ACL, tags, abort on the bucket prefix only; logs; no KMS', () => {
+  test('AES256 defaults: object read/write, ACL, tags, abort on the bucket prefix only; no KMS; log only when named (FC 2.0)', () => {
     const { document, warnings } = gen({});
     expect(document.Version).toBe('1');
     expect(warnings).toEqual([]);
@@ -97,8 +97,28 @@ describe('function role policy', () => {
   test('DRY_RUN: read-only OSS and no KMS even when KMS is configured', () => {
     const { document } = gen({ DRY_RUN: 'true', SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'key-abc', VERSIONED_PLAINTEXT: 'delete' });
     const a = actions(document.Statement);
-    expect(a.filter((x) => x.startsWith('oss:')).sort()).toEqual(['oss:GetObject', 'oss:GetObjectAcl', 'oss:GetObjectTagging']);
+    // A dry run stops after the HEAD (src/core/encrypt.ts): oss:GetObject and nothing else.
+    expect(a.filter((x) => x.startsWith('oss:')).sort()).toEqual(['oss:GetObject']);
     expect(a.some((x) => x.startsWith('kms:'))).toBe(false);
+  });
+
+  test('backfill: oss:ListObjects on the bucket, limited to the prefix; a dry-run backfill is HEAD + List only', () => {
+    const { document } = gen({ DRY_RUN: 'true' }, { backfill: true, logProject: undefined, logstore: undefined });
+    expect(document.Statement).toEqual([
+      { Effect: 'Allow', Action: ['oss:GetObject'], Resource: [`acs:oss:*:${ACCOUNT}:photos/uploads/*`] },
+      { Effect: 'Allow', Action: ['oss:ListObjects'], Resource: [`acs:oss:*:${ACCOUNT}:photos`], Condition: { StringLike: { 'oss:Prefix': ['uploads/*'] } } },
+    ]);
+    expect(gen({}, { backfill: true, prefix: '' }).document.Statement).toContainEqual({ Effect: 'Allow', Action: ['oss:ListObjects'], Resource: [`acs:oss:*:${ACCOUNT}:photos`] });
+    expect(actions(gen({}).document.Statement)).not.toContain('oss:ListObjects');
+  });
+
+  test('a KMS alias is granted on its alias resource (a valid ARN), with a warning; an ARN is kept verbatim', () => {
+    const { document, warnings } = gen({ SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'alias/photos' });
+    expect(byService(document.Statement, 'kms')[0]!.Resource).toEqual([`acs:kms:cn-hangzhou:${ACCOUNT}:alias/photos`]);
+    expect(JSON.stringify(document)).not.toContain('key/alias');
+    expect(warnings).toEqual([expect.stringMatching(/"alias\/photos" is an alias: granted on the alias resource.*UNCONFIRMED; name the key id instead/)]);
+    const arn = `acs:kms:cn-shanghai:${ACCOUNT}:key/key-xyz`;
+    expect(byService(gen({ SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: arn }).document.Statement, 'kms')[0]!.Resource).toEqual([arn]);
   });
 
   test('no log statement without a log project', () => {
