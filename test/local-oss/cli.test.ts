@@ -10,9 +10,9 @@ import { parseLocalOssArgs } from '../../src/cli/local-oss';
 
 describe('parseLocalOssArgs', () => {
   it('parses every documented flag', () => {
-    expect(parseLocalOssArgs(['--port', '9001', '--bucket', 'a', '--bucket=b', '--data-dir', '/tmp/d', '--kms-key', 'k1', '--kms-key', 'k2:Disabled',
+    expect(parseLocalOssArgs(['--port', '9001', '--bucket', 'bucket-a', '--bucket=bucket-b', '--data-dir', '/tmp/d', '--kms-key', 'k1', '--kms-key', 'k2:Disabled',
       '--latency-ms', '5', '--fault-rate', '0.1', '--seed', '7', '--restore-delay-ms', '2500', '--deny', 'oss:PutObject', '--deny=oss:GetObjectAcl@LTAIx'])).toMatchObject({
-      port: 9001, host: '127.0.0.1', buckets: ['a', 'b'], dataDir: '/tmp/d', latencyMs: 5, faultRate: 0.1, seed: 7,
+      port: 9001, host: '127.0.0.1', buckets: ['bucket-a', 'bucket-b'], dataDir: '/tmp/d', latencyMs: 5, faultRate: 0.1, seed: 7,
       kmsKeys: [{ id: 'k1', state: 'Enabled' }, { id: 'k2', state: 'Disabled' }], restoreDelayMs: 2500,
       deny: [{ action: 'oss:PutObject' }, { action: 'oss:GetObjectAcl', accessKeyId: 'LTAIx' }],
     });
