@@ -30,14 +30,14 @@ describe('invoke: a long synchronous call', () => {
   afterAll(async () => { release(); await fc.close(); });
 
   test('outliving --timeout: one line that says timed out and that the function may still run; exit 1', async () => {
-    const run = spawnCli(['invoke', '--function', 'long-fn', '--endpoint', fc.endpoint, '--timeout', '1', 'events/put-object.json'],
+    const run = spawnCli(['invoke', '--function', 'long-fn', '--endpoint', fc.endpoint, '--timeout', '2', 'events/put-object.json'],
       { ALIBABA_CLOUD_ACCESS_KEY_ID: AK, ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET, ALIBABA_CLOUD_ACCOUNT_ID: ACCOUNT });
     const { code } = await run.exited;
     // The CLI gave up while the function was still running (it is released only now).
     expect(running).toBe(1);
     expect(finished).toBe(0);
     release();
-    expect(run.stderr()).toMatch(new RegExp(`^oss-auto-encrypt invoke: Timed out: no answer from Function Compute at ${fc.endpoint.replace(/\./g, '\\.')} within 1 s \\(--timeout\\)\\. A synchronous invocation is not cancelled by this: the function may still be running.*\\[FC_TIMEOUT\\]\\n$`));
+    expect(run.stderr()).toMatch(new RegExp(`^oss-auto-encrypt invoke: Timed out: no answer from Function Compute at ${fc.endpoint.replace(/\./g, '\\.')} within 2 s \\(--timeout\\)\\. A synchronous invocation is not cancelled by this: the function may still be running.*\\[FC_TIMEOUT\\]\\n$`));
     expect(run.stderr()).not.toMatch(/Cannot reach/);
     expect(code).toBe(1);
   });
