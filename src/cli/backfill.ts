@@ -244,8 +244,8 @@ export const command: Command = {
           const now = Date.now();
           if (now - lastStallWarning < 60_000) return;
           lastStallWarning = now;
-          if (tty && lastWidth > 0) err.write('\n');
-          err.write(
+          // On a terminal through logDestination, which clears the bar's row first and redraws the bar after.
+          (tty ? logDestination : err).write(
             `oss-auto-encrypt backfill: ${endpoint} has not answered ${operation} for ${Math.round(waitedMs / 1000)} s; still waiting ` +
               `(up to ${Math.round(timeoutMs / 1000)} s per attempt, ${policy.retry.maxAttempts} attempts: OSS_TIMEOUT_MS, RETRY_MAX_ATTEMPTS). ` +
               'Check --endpoint / --region and the network; Ctrl-C stops now.\n',
