@@ -92,7 +92,7 @@ export function kmsKeyArn(t: Pick<DeploymentTarget, 'region' | 'accountId'>, key
   return `acs:kms:${t.region}:${t.accountId}:key/${keyId}`;
 }
 
-const isAlias = (keyId: string): boolean => keyId.startsWith('alias/') || /^acs:kms:[^:]*:[^:]*:alias\//.test(keyId);
+const isAlias = (arn: string): boolean => /^acs:kms:[^:]*:[^:]*:alias\//.test(arn);
 
 const uniq = (xs: string[]): string[] => [...new Set(xs)];
 
@@ -134,13 +134,6 @@ export function buildFunctionRolePolicy(policy: PolicyFacts, target: DeploymentT
       const badKeys = named.filter((id) => !KEY_ID.test(id));
       if (badKeys.length) throw new DeployInputError(badKeys.map((id) => `KMS key id "${id}" (SSE_KMS_KEY_ID or SSE_RULES) is not valid.`));
       const resources = named.map((id) => kmsKeyArn(target, id));
-      const aliases = named.filter(isAlias);
-      if (aliases.length) {
-        warnings.push(
-          `KMS key ${aliases.map((a) => `"${a}"`).join(', ')} is an alias: granted on the alias resource (acs:kms:…:alias/…). Whether KMS authorises ` +
-            'GenerateDataKey/Decrypt through an alias on the alias or on the key behind it is UNCONFIRMED; name the key id instead to be sure.',
-        );
-      }
       if (kms.some((t) => !t.kmsKeyId)) {
         // UNCONFIRMED whether the OSS-managed default CMK needs the caller's KMS permissions, and its id is
         // only known after the first KMS object (HEAD: x-oss-server-side-encryption-key-id).
@@ -183,6 +176,15 @@ export function buildFunctionRolePolicy(policy: PolicyFacts, target: DeploymentT
     const resource = [parts[0], parts[1], parts[2] || target.region, parts[3] || target.accountId, parts.slice(4).join(':')].join(':');
     const action = parts[1] === 'fc' ? 'fc:InvokeFunction' : /\/topics\//.test(dest) ? 'mns:PublishMessage' : 'mns:SendMessage';
     statements.push({ Effect: 'Allow', Action: [action], Resource: [resource] });
+  }
+  // loadPolicy refuses an alias as SSE_KMS_KEY_ID (OSS reports key ids, so the copy could not be confirmed), but
+  // --previous-kms-key, or a Policy built by hand, may still name one.
+  const aliases = uniq(statements.flatMap((st) => st.Resource).filter(isAlias));
+  if (aliases.length) {
+    warnings.push(
+      `KMS ${aliases.join(', ')} ${aliases.length > 1 ? 'are aliases' : 'is an alias'}: granted on the alias resource. Whether KMS authorises ` +
+        'GenerateDataKey/Decrypt through an alias on the alias or on the key behind it is UNCONFIRMED; name the key id instead to be sure.',
+    );
   }
   return { document: { Version: '1', Statement: statements }, warnings };
 }

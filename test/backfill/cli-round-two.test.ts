@@ -156,7 +156,7 @@ describe('backfill CLI, round two (issue 15)', () => {
     ])('a prefix that can never match is refused with a clear error, nothing touched: %j', async (rule, message) => {
       const bucket = await bucketWith(['gov/a']);
       const r = await cli(base(bucket), { ...env, SSE_RULES: JSON.stringify([rule]) });
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2); // a bad variable is bad input, exit 2 as in every other command
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect((await sse(oss, bucket, 'gov/a')).alg).toBeUndefined();

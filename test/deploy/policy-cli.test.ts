@@ -99,12 +99,16 @@ describe('the CLI', () => {
     ]);
   });
 
-  test('SSE_KMS_KEY_ID=alias/…: a valid alias ARN and a warning, never key/alias/…', async () => {
-    const r = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT], { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'alias/photos' });
+  test('a KMS alias: refused as SSE_KMS_KEY_ID (the function refuses it too); as --previous-kms-key a valid alias ARN and a warning', async () => {
+    const refused = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT], { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'alias/photos' });
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/SSE_KMS_KEY_ID="alias\/photos" names the key by alias/);
+    const r = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT, '--previous-kms-key', 'alias/old-photos'], { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'key-1', SSE_ON_MISMATCH: 'reencrypt' });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).Statement).toContainEqual({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'], Resource: [`acs:kms:cn-hangzhou:${ACCOUNT}:alias/photos`] });
+    expect(JSON.parse(r.stdout).Statement).toContainEqual({ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [`acs:kms:cn-hangzhou:${ACCOUNT}:alias/old-photos`] });
     expect(r.stdout).not.toContain('key/alias');
-    expect(r.stderr).toMatch(/^warning: KMS key "alias\/photos" is an alias/);
+    expect(r.stderr).toMatch(/^warning: KMS acs:kms:cn-hangzhou:\d+:alias\/old-photos is an alias/);
   });
 
   test('bad input: one clear message on stderr, nothing on stdout, exit 2', async () => {

@@ -112,13 +112,18 @@ describe('function role policy', () => {
     expect(actions(gen({}).document.Statement)).not.toContain('oss:ListObjects');
   });
 
-  test('a KMS alias is granted on its alias resource (a valid ARN), with a warning; an ARN is kept verbatim', () => {
-    const { document, warnings } = gen({ SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'alias/photos' });
-    expect(byService(document.Statement, 'kms')[0]!.Resource).toEqual([`acs:kms:cn-hangzhou:${ACCOUNT}:alias/photos`]);
+  test('a KMS alias becomes its alias resource (a valid ARN), never key/alias/…, with a warning; an ARN is kept verbatim', () => {
+    // loadPolicy refuses an alias as SSE_KMS_KEY_ID; a hand-built Policy and --previous-kms-key can still name one.
+    const facts = { ...loadPolicy({ SSE_ALGORITHM: 'KMS', SSE_ON_MISMATCH: 'reencrypt' }), defaultTarget: { algorithm: 'KMS' as const, kmsKeyId: 'alias/photos' } };
+    const { document, warnings } = buildFunctionRolePolicy(facts, { ...TARGET, previousKmsKeyIds: ['alias/old-photos', 'key-older'] });
+    const kms = byService(document.Statement, 'kms');
+    expect(kms[0]!.Resource).toEqual([`acs:kms:cn-hangzhou:${ACCOUNT}:alias/photos`]);
+    expect(kms[1]!.Resource).toEqual([`acs:kms:cn-hangzhou:${ACCOUNT}:alias/old-photos`, `acs:kms:cn-hangzhou:${ACCOUNT}:key/key-older`]);
     expect(JSON.stringify(document)).not.toContain('key/alias');
-    expect(warnings).toEqual([expect.stringMatching(/"alias\/photos" is an alias: granted on the alias resource.*UNCONFIRMED; name the key id instead/)]);
+    expect(warnings).toEqual([expect.stringMatching(/alias\/photos, .*alias\/old-photos are aliases: granted on the alias resource.*UNCONFIRMED; name the key id instead/)]);
     const arn = `acs:kms:cn-shanghai:${ACCOUNT}:key/key-xyz`;
-    expect(byService(gen({ SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: arn }).document.Statement, 'kms')[0]!.Resource).toEqual([arn]);
+    const withArn = { ...facts, defaultTarget: { algorithm: 'KMS' as const, kmsKeyId: arn } };
+    expect(byService(buildFunctionRolePolicy(withArn, TARGET).document.Statement, 'kms')[0]!.Resource).toEqual([arn]);
   });
 
   test('no log statement without a log project', () => {
