@@ -219,6 +219,8 @@ export function createOssGateway(opts: GatewayOptions): OssGateway {
       if ([...pending].some((p) => Date.now() - p.startedAt >= stallMs)) cut();
       else scheduleCut(); // the oldest answered meanwhile: wait for the next one
     }, Math.max(0, oldest + stallMs - Date.now()));
+    // Requests in flight hold the process open themselves; once they are answered, this timer must not.
+    cutTimer.unref();
   };
   opts.signal?.addEventListener('abort', scheduleCut, { once: true });
 
