@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
   invoke: { summary: 'send events to the deployed function with @alicloud/fc2', load: () => (require('./invoke') as typeof import('./invoke')).command },
   backfill: { summary: 'encrypt objects that existed before the function', load: () => (require('./backfill') as typeof import('./backfill')).command },
   audit: { summary: 'how much of a bucket is not encrypted, where, and what a backfill would cost', load: () => (require('./audit') as typeof import('./audit')).command },
+  doctor: { summary: 'check bucket, keys, policy, function, role and trigger in your own account', load: () => (require('./doctor') as typeof import('./doctor')).command },
   policy: { summary: 'print the least-privilege RAM policy for the configured SSE policy', load: () => (require('./policy') as typeof import('./policy')).command },
   'local-oss': { summary: 'serve the local OSS emulator', load: () => (require('./local-oss') as typeof import('./local-oss')).command },
 };

@@ -17,6 +17,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveAdmin, type LocalFcFunctionRecord } from './local-fc-admin';
 
 export interface LocalFcContext {
   requestId: string;
@@ -56,6 +57,8 @@ export interface LocalFcOptions {
   /** Async retries after the first failed attempt (FC default 3). */
   maxAsyncRetryAttempts?: number;
   handler: (event: Buffer, context: LocalFcContext) => Promise<unknown>;
+  /** Answers GetFunction / ListTriggers / GetAsyncInvokeConfig (FC 3.0) from these records (local-fc-admin.ts). */
+  admin?: Record<string, LocalFcFunctionRecord>;
 }
 
 export interface LocalFc {
@@ -119,6 +122,14 @@ export async function startLocalFc(opts: LocalFcOptions): Promise<LocalFc> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://local-fc');
+    if (req.method === 'GET' && opts.admin) {
+      authenticate(req, url.pathname, body, opts);
+      const a = serveAdmin(url.pathname, opts.admin);
+      if ('error' in a) throw new FcHttpError(a.status, a.error, a.message);
+      const payload = JSON.stringify(a.body);
+      res.writeHead(a.status, { 'content-type': 'application/json', 'x-fc-request-id': fcRequestId(), 'content-length': Buffer.byteLength(payload) }).end(payload);
+      return;
+    }
     const inv = route(req, url, body);
     authenticate(req, url.pathname, body, opts);
     if (opts.functions && !opts.functions.includes(inv.functionName)) {

@@ -1,0 +1,63 @@
+/** What every check reads: the target, the two OSS adapters, the local environment, and facts found so far. */
+import type { OssGateway } from '../oss/gateway';
+import { OssOperationError } from '../errors';
+import type { OssAdmin } from './oss-admin';
+import type { Scratch } from './scratch';
+
+export interface DoctorFacts {
+  accountId?: string;
+  bucketExists?: boolean;
+  bucketAcl?: string;
+  versioning?: 'Off' | 'Enabled' | 'Suspended';
+  /** A retention (WORM) policy: scratch objects could not be deleted, so nothing is written. */
+  retentionDays?: number;
+  bucketEncryption?: { algorithm: string; kmsKeyId?: string };
+}
+
+export interface DoctorContext {
+  bucket: string;
+  region: string;
+  admin: OssAdmin;
+  /** The function's own gateway (same credentials), for the real per-object core. */
+  gateway: OssGateway;
+  env: Record<string, string | undefined>;
+  write: boolean;
+  signal: AbortSignal;
+  scratch: Scratch;
+  facts: DoctorFacts;
+  progress: (message: string) => void;
+}
+
+/** Thrown between steps once Ctrl-C was pressed; the run then cleans up. */
+export class Interrupted extends Error {
+  constructor() { super('interrupted'); this.name = 'Interrupted'; }
+}
+
+export function checkAbort(signal: AbortSignal): void {
+  if (signal.aborted) throw new Interrupted();
+}
+
+export const isOssCode = (err: unknown, ...codes: string[]): err is OssOperationError => err instanceof OssOperationError && codes.includes(err.ossCode);
+
+/** "NoSuchBucket (HTTP 404)" or the message of a non-OSS error. */
+export function short(err: unknown): string {
+  if (err instanceof OssOperationError) return `${err.operation}: ${err.ossCode} (HTTP ${err.status}${err.requestId ? `, request ${err.requestId}` : ''})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The RAM action behind an OSS operation name, for AccessDenied fixes (function-compute.md §5 mapping). */
+export function ramAction(operation: string): string {
+  if (/^GetBucket\((\w+)\)$/.test(operation)) {
+    const sub = /^GetBucket\((\w+)\)$/.exec(operation)![1]!;
+    const map: Record<string, string> = { bucketInfo: 'oss:GetBucketInfo', versioning: 'oss:GetBucketVersioning', encryption: 'oss:GetBucketEncryption', acl: 'oss:GetBucketAcl', worm: 'oss:GetBucketWorm', overwriteConfig: 'oss:GetBucketOverwriteConfig', location: 'oss:GetBucketLocation' };
+    return map[sub] ?? `oss:GetBucket${sub}`;
+  }
+  const map: Record<string, string> = {
+    HeadObject: 'oss:GetObject', GetObject: 'oss:GetObject', CopyObject: 'oss:GetObject and oss:PutObject', PutObject: 'oss:PutObject',
+    GetObjectAcl: 'oss:GetObjectAcl', PutObjectAcl: 'oss:PutObjectAcl', GetObjectTagging: 'oss:GetObjectTagging', PutObjectTagging: 'oss:PutObjectTagging',
+    DeleteObject: 'oss:DeleteObject (oss:DeleteObjectVersion for versions)', ListObjectVersions: 'oss:ListObjectVersions', ListBuckets: 'oss:ListBuckets',
+    InitiateMultipartUpload: 'oss:PutObject', UploadPartCopy: 'oss:GetObject and oss:PutObject', CompleteMultipartUpload: 'oss:PutObject',
+    ListMultipartUploads: 'oss:ListMultipartUploads', AbortMultipartUpload: 'oss:AbortMultipartUpload',
+  };
+  return map[operation] ?? `the RAM action for ${operation}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * One doctor run: credentials → policy → bucket → KMS → semantics probe → deployed function → trigger delivery,
+ * then the scratch cleanup, which always runs (success, failure, Ctrl-C). Returns the report; never prints.
+ */
+import type { Policy } from '../config';
+import { createOssGateway, defaultEndpoint, type OssCredentials } from '../oss/gateway';
+import { createFcInvoker } from '../remote/fc-invoker';
+import { checkBucket, checkBucketAcl, checkBucketEncryption, checkCredentials, checkOverwriteProtection, checkRetention, checkVersioning, skippedBucketChecks } from './checks-bucket';
+import { checkFunction, checkRole } from './checks-function';
+import { checkKmsKeys, checkPolicy } from './checks-policy';
+import { Interrupted, short, type DoctorContext } from './context';
+import { checkDelivery } from './delivery';
+import { createFcAdmin } from './fc-admin';
+import { createOssAdmin } from './oss-admin';
+import { runProbe } from './probe';
+import { fail, skip, type Check, type DoctorReport } from './report';
+import { Scratch } from './scratch';
+
+export interface DoctorOptions {
+  bucket: string;
+  region: string;
+  /** OSS endpoint; default the region's public endpoint (doctor runs outside the VPC). */
+  endpoint?: string;
+  credentials: OssCredentials;
+  /** The environment whose SSE_* policy is checked (the same variables s.yaml deploys). */
+  env: Record<string, string | undefined>;
+  write: boolean;
+  function?: { name: string; accountId?: string; endpoint?: string; qualifier?: string };
+  waitSeconds: number;
+  pollMs?: number;
+  signal: AbortSignal;
+  progress?: (message: string) => void;
+  onTick?: (secondsLeft: number, key: string) => void;
+  runId?: string;
+}
+
+export const publicEndpoint = (region: string): string => defaultEndpoint(region).replace('-internal', '');
+
+export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
+  const started = Date.now();
+  const region = opts.region.replace(/^oss-/, '');
+  const endpoint = opts.endpoint ?? publicEndpoint(region);
+  const admin = createOssAdmin({ region, endpoint, credentials: opts.credentials });
+  const scratch = new Scratch(admin, opts.bucket, opts.runId);
+  const checks: Check[] = [];
+  const ctx: DoctorContext = {
+    bucket: opts.bucket, region, admin, env: opts.env, write: opts.write, signal: opts.signal, scratch, facts: {},
+    progress: opts.progress ?? (() => undefined),
+    gateway: createOssGateway({ region, endpoint, credentials: opts.credentials, timeoutMs: 30_000, retry: { maxAttempts: 2 } }),
+  };
+  let interrupted = false;
+  let cleanup: DoctorReport['cleanup'] = { removedVersions: 0, leftBehind: [] };
+  try {
+    await steps(ctx, opts, checks);
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+    interrupted = true;
+  } finally {
+    try {
+      cleanup = await scratch.cleanup();
+    } catch (err) {
+      cleanup = { removedVersions: 0, leftBehind: [`${scratch.prefix} (cleanup failed: ${short(err)})`] };
+    }
+  }
+  return {
+    bucket: opts.bucket, region, endpoint, ...(opts.function ? { function: opts.function.name } : {}),
+    checks, cleanup, interrupted, durationMs: Date.now() - started,
+  };
+}
+
+async function steps(ctx: DoctorContext, opts: DoctorOptions, checks: Check[]): Promise<void> {
+  const cred = await checkCredentials(ctx);
+  checks.push(...cred.checks);
+  if (!cred.usable) return;
+  const { checks: policyChecks, policy } = checkPolicy(ctx);
+  const bucket = await checkBucket(ctx);
+  checks.push(...bucket.checks);
+  if (!bucket.usable) {
+    checks.push(...skippedBucketChecks('not checked: the bucket cannot be used (see above)'), ...policyChecks);
+    return;
+  }
+  checks.push(await checkVersioning(ctx, policy), await checkBucketEncryption(ctx, policy), await checkBucketAcl(ctx, policy),
+    await checkRetention(ctx), await checkOverwriteProtection(ctx));
+  checks.push(...policyChecks);
+  if (policy) {
+    checks.push(...(await checkKmsKeys(ctx, policy)));
+    checks.push(...(await runProbe(ctx, policy)).checks);
+  } else {
+    checks.push(skip('probe', 'probe.core', 'Semantics probe (the function\'s own core)', 'skipped: the policy does not load'));
+  }
+  await functionSteps(ctx, opts, policy, checks);
+}
+
+async function functionSteps(ctx: DoctorContext, opts: DoctorOptions, policy: Policy | undefined, checks: Check[]): Promise<void> {
+  const f = opts.function;
+  if (!f) {
+    checks.push(skip('function', 'function', 'Deployed function', 'not checked: add --function NAME after `npx s deploy`'));
+    return;
+  }
+  const accountId = f.accountId ?? ctx.facts.accountId;
+  if (!accountId) {
+    checks.push(fail('function', 'function', 'Deployed function', 'the account id is unknown (ListBuckets and GetBucketInfo did not name it)', 'pass --account-id or set ALIBABA_CLOUD_ACCOUNT_ID'));
+    return;
+  }
+  const fcOpts = { accountId, region: ctx.region, credentials: opts.credentials, ...(f.endpoint ? { endpoint: f.endpoint } : {}), ...(f.qualifier ? { qualifier: f.qualifier } : {}) };
+  const fn = await checkFunction(ctx, createFcAdmin(fcOpts), f.name, policy);
+  checks.push(...fn.checks);
+  if (!fn.exists) return;
+  checks.push(...(await checkRole(ctx, createFcInvoker(fcOpts), f.name)));
+  checks.push(...(await checkDelivery(ctx, fn.trigger, { waitSeconds: opts.waitSeconds, pollMs: opts.pollMs ?? 1000, ...(opts.onTick ? { onTick: opts.onTick } : {}) })));
+}
