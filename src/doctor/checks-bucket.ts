@@ -163,9 +163,7 @@ interface OverwriteRule { id: string; prefix: string; suffix: string; principals
 export async function checkOverwriteProtection(ctx: DoctorContext): Promise<Check> {
   const title = 'Overwrite protection';
   try {
-    // Sent as an unsigned query parameter: V1 signatures cover only the subresources OSS lists, and overwriteConfig
-    // (added 2024) is not in the lists the V1 SDKs carry (aliyun-oss-go-sdk signKeyList). UNCONFIRMED against real OSS.
-    const a = await ctx.admin.bucketGet(ctx.bucket, '', { overwriteConfig: '' });
+    const a = await ctx.admin.bucketGet(ctx.bucket, 'overwriteConfig');
     if (a.root !== 'OverwriteConfiguration') return warn('bucket', 'bucket.overwrite', title, `could not be read (unexpected answer <${a.root}>)`, 'check the bucket\'s overwrite protection rules in the OSS console');
     const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v : [v]) as Array<Record<string, unknown>>;
     const rules: OverwriteRule[] = list(a.data.Rule)

@@ -9,7 +9,7 @@ import { ossClient } from '../helpers/local-oss';
 import { runCli } from '../cli/run-cli';
 import { startDoctorStack, versionListing, type DoctorStack } from './harness';
 
-const BUCKETS = ['doc-clean', 'doc-versioned', 'doc-kms', 'doc-env', 'doc-other', 'doc-silent', 'doc-nowrite'];
+const BUCKETS = ['doc-clean', 'doc-versioned', 'doc-kms', 'doc-env', 'doc-other', 'doc-silent', 'doc-nowrite', 'doc-protect', 'doc-worm'];
 
 describe('oss-auto-encrypt doctor', () => {
   let stack: DoctorStack;
@@ -95,13 +95,34 @@ describe('oss-auto-encrypt doctor', () => {
   test('a disabled KMS key: ✗ KMS key "enable the key"; an enabled one is ✔', async () => {
     const bad = await doctor('doc-kms', [], { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'key-off' });
     expect(bad.byId('policy.kms')).toMatchObject({ status: 'fail' });
-    expect(bad.byId('policy.kms').found).toMatch(/^key-off: (Kms)?KeyDisabled \(HTTP (400|403|409)\)$/);
+    expect(bad.byId('policy.kms').found).toBe('key-off: KeyDisabled (HTTP 409)');
     expect(bad.byId('policy.kms').fix).toMatch(/^enable the key/);
     expect(bad.byId('probe.core').status).toBe('fail');
     expect(bad.code).toBe(1);
     const good = await doctor('doc-kms', [], { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'key-ok' });
     expect(good.byId('policy.kms')).toMatchObject({ status: 'ok', found: 'key-ok: enabled and usable for doc-kms in cn-hangzhou' });
     expect(good.byId('probe.core').status).toBe('ok');
+  });
+
+  test('overwrite protection: ✗ naming the rule and the fix; the probe meets the same refusal', async () => {
+    await stack.oss.protection.putOverwriteConfig('doc-protect', [{ id: 'no-overwrite', action: 'forbid', prefix: '' }]);
+    const { code, byId } = await doctor('doc-protect', []);
+    expect(byId('bucket.overwrite')).toMatchObject({ status: 'fail', found: '1 rule(s) forbid overwriting objects: the in-place rewrite of matching objects fails', details: ['rule no-overwrite: forbids overwriting *'] });
+    expect(byId('bucket.overwrite').fix).toMatch(/^add the function's role as a Principal of each rule/);
+    expect(byId('probe.core')).toMatchObject({ status: 'fail', found: '4/4 scratch objects not encrypted' });
+    expect(byId('probe.core').details![1]).toMatch(/failed \(OSS_FileAlreadyExists: CopyObject failed: FileAlreadyExists \(HTTP 409/);
+    expect(code).toBe(1);
+  });
+
+  test('retention (WORM): ✗ with the fix, and nothing written (scratch objects could not be deleted)', async () => {
+    await stack.oss.protection.initiateWorm('doc-worm', 1);
+    stack.oss.requestLog.clear();
+    const { code, byId } = await doctor('doc-worm', []);
+    expect(byId('bucket.retention')).toMatchObject({ status: 'fail', found: 'a retention policy (InProgress, 1 day(s)) makes every object immutable: the in-place rewrite fails with FileImmutable' });
+    expect(byId('bucket.retention').fix).toMatch(/^the function cannot encrypt objects under retention; use bucket default encryption/);
+    expect(byId('probe.core')).toMatchObject({ status: 'skip' });
+    expect(stack.oss.requestLog.entries().filter((e) => e.method === 'PUT' || e.method === 'POST')).toEqual([]);
+    expect(code).toBe(1);
   });
 
   test('a function whose environment differs: ✗ with each differing variable', async () => {
