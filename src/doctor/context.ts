@@ -47,11 +47,7 @@ export function short(err: unknown): string {
 
 /** The RAM action behind an OSS operation name, for AccessDenied fixes (function-compute.md §5 mapping). */
 export function ramAction(operation: string): string {
-  if (/^GetBucket\((\w+)\)$/.test(operation)) {
-    const sub = /^GetBucket\((\w+)\)$/.exec(operation)![1]!;
-    const map: Record<string, string> = { bucketInfo: 'oss:GetBucketInfo', versioning: 'oss:GetBucketVersioning', encryption: 'oss:GetBucketEncryption', acl: 'oss:GetBucketAcl', worm: 'oss:GetBucketWorm', overwriteConfig: 'oss:GetBucketOverwriteConfig', location: 'oss:GetBucketLocation' };
-    return map[sub] ?? `oss:GetBucket${sub}`;
-  }
+  if (/^GetBucket[A-Z]\w*$/.test(operation)) return `oss:${operation}`;
   const map: Record<string, string> = {
     HeadObject: 'oss:GetObject', GetObject: 'oss:GetObject', CopyObject: 'oss:GetObject and oss:PutObject', PutObject: 'oss:PutObject',
     GetObjectAcl: 'oss:GetObjectAcl', PutObjectAcl: 'oss:PutObjectAcl', GetObjectTagging: 'oss:GetObjectTagging', PutObjectTagging: 'oss:PutObjectTagging',

@@ -54,6 +54,12 @@ export interface OssAdmin {
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
 }
 
+/** OSS operation (and RAM action) names of the bucket subresources read here. */
+const BUCKET_OPERATIONS: Record<string, string> = {
+  bucketInfo: 'GetBucketInfo', versioning: 'GetBucketVersioning', encryption: 'GetBucketEncryption', acl: 'GetBucketAcl',
+  worm: 'GetBucketWorm', overwriteConfig: 'GetBucketOverwriteConfig', location: 'GetBucketLocation',
+};
+
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export function createOssAdmin(opts: AdminOptions): OssAdmin {
@@ -97,10 +103,10 @@ export function createOssAdmin(opts: AdminOptions): OssAdmin {
     endpoint: opts.endpoint,
 
     async bucketGet(bucket, subres, query) {
-      const name = (typeof subres === 'string' ? subres : Object.keys(subres)[0]) || Object.keys(query ?? {})[0] || 'GetBucket';
+      const sub = typeof subres === 'string' ? subres : Object.keys(subres)[0] ?? '';
       const params = client(bucket)._bucketRequestParams('GET', bucket, subres, { timeout });
       if (query) params.query = query;
-      return xml(await send(`GetBucket(${name})`, bucket, params, [200]));
+      return xml(await send(BUCKET_OPERATIONS[sub] ?? `GetBucket?${sub}`, bucket, params, [200]));
     },
 
     async owner(prefix) {

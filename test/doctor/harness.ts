@@ -27,6 +27,8 @@ export interface FnSpec {
 export interface DoctorStack {
   oss: LocalOss;
   fc: LocalFc;
+  /** The function role's STS AccessKeyId (one credential for the stack's life, so tests can deny it actions). */
+  roleAccessKeyId: string;
   /** Env for the CLI: the same keys for OSS and FC, as a user has. */
   cliEnv: Record<string, string>;
   close(): Promise<void>;
@@ -50,15 +52,17 @@ export function fnRecord(name: string, spec: FnSpec, env: Record<string, string>
 
 export async function startDoctorStack(buckets: string[], fns: Record<string, FnSpec>, kmsKeys: Array<{ id: string; state?: 'Enabled' | 'Disabled' | 'PendingDeletion' }> = []): Promise<DoctorStack> {
   const oss = await startLocalOss({ buckets, accountId: ACCOUNT, region: REGION, kms: { keys: kmsKeys } });
+  // One role credential (1 h) for every invocation, as FC hands an instance the same STS keys for hours.
+  const role = oss.issueStsCredentials(3600);
   const logger = createLogger({ level: 'info', destination: { write: (s: string) => fc.logStream.write(s) } });
   const handlers = Object.fromEntries(Object.entries(fns).map(([name, spec]) => {
     const env = { OSS_ENDPOINT: oss.endpoint, ALLOWED_BUCKETS: spec.bucket, ...spec.env };
     return [name, { spec, env, fn: createHandler({ env, logger }) }];
   }));
-  const context = (name: string, requestId: string) => ({ requestId, region: REGION, accountId: ACCOUNT, credentials: oss.issueStsCredentials(), function: { name } });
+  const context = (name: string, requestId: string) => ({ requestId, region: REGION, accountId: ACCOUNT, credentials: role, function: { name } });
   const fc: LocalFc = await startLocalFc({
     accountId: ACCOUNT, accessKeyId: oss.accessKeyId, accessKeySecret: oss.accessKeySecret, region: REGION, functions: Object.keys(fns),
-    credentials: () => oss.issueStsCredentials(),
+    credentials: () => role,
     handler: (event, ctx) => handlers[ctx.function.name]!.fn.handler(event, { ...context(ctx.function.name, ctx.requestId) }),
     admin: Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, fnRecord(name, h.spec, h.env)])),
   });
@@ -69,7 +73,7 @@ export async function startDoctorStack(buckets: string[], fns: Record<string, Fn
       async (event) => { await h.fn.handler(event as object, context(name, `1-trigger-${++n}`)); });
   }
   return {
-    oss, fc,
+    oss, fc, roleAccessKeyId: role.accessKeyId,
     cliEnv: { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret },
     async close() { await fc.close(); await oss.close(); },
   };
