@@ -122,10 +122,7 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
   for (const r of results) {
     const own = lines.filter((l) => l.key === r.key);
     if (own.length !== 1 || own[0]!.outcome !== r.outcome) problems.push(`${r.key}: expected one log line with outcome ${r.outcome}, got ${own.length}`);
-    if (r.outcome !== 'encrypted') {
-      problems.push(`${r.key}: ${r.outcome} (${r.error ? `${r.error.code}: ${r.error.message}` : r.reason})`);
-      continue;
-    }
+    if (r.outcome !== 'encrypted') continue;
     checkAbort(ctx.signal);
     const now = await readState(ctx, r.key);
     after.set(r.key, now);
@@ -134,6 +131,16 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
     if (!sseSatisfies(sse, target)) problems.push(`${r.key}: encryption is ${describeSse(sse)}, expected ${describeSse(target)}`);
   }
   const failed = results.filter((r) => r.outcome !== 'encrypted');
+  // One line per distinct cause, not per object: four objects failing the same way is one finding.
+  const causes = new Map<string, { keys: string[]; example: string }>();
+  for (const r of failed) {
+    const code = r.error?.code ?? `${r.outcome}: ${r.reason}`;
+    const example = r.error ? `${r.error.code}: ${r.error.message.split('; ')[0]!.replace(/ \(HTTP (\d+), request [^)]*\)/, ' (HTTP $1)')}` : code;
+    const c = causes.get(code) ?? { keys: [], example };
+    c.keys.push(r.key.slice(ctx.scratch.prefix.length));
+    causes.set(code, c);
+  }
+  problems.unshift(...[...causes.values()].map((c) => `${c.keys.length === 1 ? c.keys[0] : `${c.keys.length} objects, e.g. ${c.keys[0]}`}: ${c.example}`));
   if (problems.length === 0) {
     const differs = ctx.facts.bucketAcl && ctx.facts.bucketAcl !== 'private' ? ` (the bucket's is ${ctx.facts.bucketAcl})` : '';
     checks.push(ok('probe', 'probe.core', title,
@@ -142,7 +149,8 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
     const err = failed.find((r) => r.error)?.error;
     const fix = err?.code === 'OSS_AccessDenied' ? 'grant the doctor user (and the function role) oss:GetObject, oss:PutObject, oss:GetObjectAcl, oss:PutObjectAcl, oss:GetObjectTagging'
       : err ? `the function would fail the same way: ${err.message.split('; ').slice(-1)[0]}`
-        : 'do not turn the function on in this account until this is understood: the rewrite lost the fields listed';
+        : !policy.preserveAcl && problems.every((p) => / acl: /.test(p)) ? 'PRESERVE_ACL=false resets every rewritten object\'s ACL to "default"; set PRESERVE_ACL=true'
+          : 'do not turn the function on in this account until this is understood: the rewrite lost the fields listed';
     checks.push(fail('probe', 'probe.core', title, failed.length ? `${failed.length}/${results.length} scratch objects not encrypted` : 'the rewrite changed fields it must keep', fix, problems));
   }
 

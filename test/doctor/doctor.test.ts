@@ -92,6 +92,14 @@ describe('oss-auto-encrypt doctor', () => {
     expect(ok.byId('bucket.versioning').status).toBe('ok');
   });
 
+  test('PRESERVE_ACL=false: the probe shows each object\'s ACL lost (private → default) and says which variable does it', async () => {
+    const { code, byId } = await doctor('doc-nowrite', [], { PRESERVE_ACL: 'false' });
+    expect(byId('probe.core')).toMatchObject({ status: 'fail', found: 'the rewrite changed fields it must keep', fix: 'PRESERVE_ACL=false resets every rewritten object\'s ACL to "default"; set PRESERVE_ACL=true' });
+    expect(byId('probe.core').details).toHaveLength(4);
+    expect(byId('probe.core').details![0]).toMatch(/probe a b\.txt: acl: "private" → "default"$/);
+    expect(code).toBe(1);
+  });
+
   test('a disabled KMS key: ✗ KMS key "enable the key"; an enabled one is ✔', async () => {
     const bad = await doctor('doc-kms', [], { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: 'key-off' });
     expect(bad.byId('policy.kms')).toMatchObject({ status: 'fail' });
@@ -110,7 +118,7 @@ describe('oss-auto-encrypt doctor', () => {
     expect(byId('bucket.overwrite')).toMatchObject({ status: 'fail', found: '1 rule(s) forbid overwriting objects: the in-place rewrite of matching objects fails', details: ['rule no-overwrite: forbids overwriting *'] });
     expect(byId('bucket.overwrite').fix).toMatch(/^add the function's role as a Principal of each rule/);
     expect(byId('probe.core')).toMatchObject({ status: 'fail', found: '4/4 scratch objects not encrypted' });
-    expect(byId('probe.core').details![1]).toMatch(/failed \(OSS_FileAlreadyExists: CopyObject failed: FileAlreadyExists \(HTTP 409/);
+    expect(byId('probe.core').details).toEqual([expect.stringMatching(/^4 objects, e.g. probe a b\.txt: OSS_FileAlreadyExists: CopyObject failed: FileAlreadyExists \(HTTP 409\): /)]);
     expect(code).toBe(1);
   });
 
