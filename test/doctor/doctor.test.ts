@@ -148,7 +148,7 @@ describe('oss-auto-encrypt doctor', () => {
     expect(code).toBe(1);
   });
 
-  test('a trigger that never fires: ✗ Trigger delivery after the (short) wait, with the fix; countdown not printed under --json', async () => {
+  test('a trigger that never fires: ✗ Trigger delivery after the (short) wait, with the fix; the countdown on stderr', async () => {
     const { code, byId, stderr } = await doctor('doc-silent', ['--function', 'fn-silent', '--wait', '1', '--poll-ms', '50'], {});
     expect(byId('function.role').status).toBe('ok'); // the function itself works when invoked directly
     expect(byId('delivery')).toMatchObject({ status: 'fail', found: 'no encryption within 1 s: the event did not arrive, or the function failed on it' });
