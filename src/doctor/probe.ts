@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import type { Policy } from '../config';
 import { describeSse, sseSatisfies, sseHeaders } from '../core/decide';
 import { encryptObject, type ObjectResult } from '../core/encrypt';
+import { SKIP_REASONS } from '../core/decide';
 import { createLogger } from '../log';
 import { parseObjectHead } from '../oss/object-head';
 import { checkAbort, short, ramAction, isOssCode, type DoctorContext } from './context';
@@ -82,6 +83,24 @@ export function diffStates(a: State, b: State): string[] {
   return out;
 }
 
+/**
+ * Rewritten with the policy's encryption: by the core, or (skipped as already encrypted) by the deployed trigger,
+ * which fires on scratch objects too when it watches the whole bucket.
+ */
+const rewritten = (r: ObjectResult): boolean => r.outcome === 'encrypted' || (r.outcome === 'skipped' && r.reason === SKIP_REASONS.ALREADY_ENCRYPTED);
+
+/** The fields the probe wrote with exact bytes (user metadata, class, tags, ACL, content) against what OSS now has. */
+export function diffWritten(written: Record<string, string>, body: Buffer, now: State): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(written)) if (k.startsWith('x-oss-meta-') && now.fields[k] !== v) out.push(`${k}: written ${JSON.stringify(v)}, now ${JSON.stringify(now.fields[k])}`);
+  if (now.storageClass !== written['x-oss-storage-class']) out.push(`storage class: written ${written['x-oss-storage-class']}, now ${now.storageClass}`);
+  if (now.acl !== written['x-oss-object-acl']) out.push(`acl: written ${written['x-oss-object-acl']}, now ${now.acl}`);
+  const tags = new URLSearchParams(written['x-oss-tagging'] ?? '');
+  if (JSON.stringify(Object.fromEntries([...tags].sort())) !== JSON.stringify(Object.fromEntries(Object.entries(now.tags).sort()))) out.push(`tags: written ${written['x-oss-tagging']}, now ${JSON.stringify(now.tags)}`);
+  if (now.md5 !== createHash('md5').update(body).digest('hex')) out.push('content: differs from what was written');
+  return out;
+}
+
 export interface ProbeOutcome { checks: Check[] }
 
 export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<ProbeOutcome> {
@@ -97,13 +116,16 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
 
   const checks: Check[] = [];
   const before = new Map<string, State>();
+  const bodies = new Map<string, Buffer>();
   const results: ObjectResult[] = [];
   try {
     for (const name of PROBE_NAMES) {
       checkAbort(ctx.signal);
       const key = ctx.scratch.key(name);
       ctx.progress(`probe: writing ${key}`);
-      await ctx.admin.put(ctx.bucket, key, Buffer.from(`oss-auto-encrypt doctor probe ${name}\n`, 'utf8'), headers);
+      const body = Buffer.from(`oss-auto-encrypt doctor probe ${name}\n`, 'utf8');
+      bodies.set(key, body);
+      await ctx.admin.put(ctx.bucket, key, body, headers);
       before.set(key, await readState(ctx, key));
     }
     for (const key of before.keys()) {
@@ -122,15 +144,19 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
   for (const r of results) {
     const own = lines.filter((l) => l.key === r.key);
     if (own.length !== 1 || own[0]!.outcome !== r.outcome) problems.push(`${r.key}: expected one log line with outcome ${r.outcome}, got ${own.length}`);
-    if (r.outcome !== 'encrypted') continue;
+    if (!rewritten(r)) continue;
     checkAbort(ctx.signal);
     const now = await readState(ctx, r.key);
     after.set(r.key, now);
     for (const d of diffStates(before.get(r.key)!, now)) problems.push(`${r.key}: ${d}`);
+    // The deployed trigger rewrote it before the first read: before/after compared two rewritten states, so
+    // compare with what was written instead.
+    if (before.get(r.key)!.headers['x-oss-server-side-encryption']) for (const d of diffWritten(headers, bodies.get(r.key)!, now)) problems.push(`${r.key}: ${d}`);
     const sse = parseObjectHead(now.headers).sse;
     if (!sseSatisfies(sse, target)) problems.push(`${r.key}: encryption is ${describeSse(sse)}, expected ${describeSse(target)}`);
   }
-  const failed = results.filter((r) => r.outcome !== 'encrypted');
+  const failed = results.filter((r) => !rewritten(r));
+  const byTrigger = results.filter((r) => r.outcome === 'skipped').length;
   // One line per distinct cause, not per object: four objects failing the same way is one finding.
   const causes = new Map<string, { keys: string[]; example: string }>();
   for (const r of failed) {
@@ -144,7 +170,7 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
   if (problems.length === 0) {
     const differs = ctx.facts.bucketAcl && ctx.facts.bucketAcl !== 'private' ? ` (the bucket's is ${ctx.facts.bucketAcl})` : '';
     checks.push(ok('probe', 'probe.core', title,
-      `${results.length}/${results.length} scratch objects encrypted with ${describeSse(target)}; content, Content-Type/-Disposition/-Encoding/-Language, Cache-Control, Expires, x-oss-meta-* (UTF-8 and non-UTF-8 bytes), storage class IA, 2 tags and ACL private${differs} identical byte for byte; one log line each`));
+      `${results.length}/${results.length} scratch objects encrypted with ${describeSse(target)}${byTrigger ? ` (${byTrigger === results.length ? 'all' : byTrigger} by the deployed trigger before the core, which then skipped them)` : ''}; content, Content-Type/-Disposition/-Encoding/-Language, Cache-Control, Expires, x-oss-meta-* (UTF-8 and non-UTF-8 bytes), storage class IA, 2 tags and ACL private${differs} identical byte for byte; one log line each`));
   } else {
     const err = failed.find((r) => r.error)?.error;
     const fix = err?.code === 'OSS_AccessDenied' ? 'grant the doctor user (and the function role) oss:GetObject, oss:PutObject, oss:GetObjectAcl, oss:PutObjectAcl, oss:GetObjectTagging'
@@ -154,18 +180,29 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
     checks.push(fail('probe', 'probe.core', title, failed.length ? `${failed.length}/${results.length} scratch objects not encrypted` : 'the rewrite changed fields it must keep', fix, problems));
   }
 
-  // Observations for the evidence file's open points, from the objects that were rewritten.
+  // Observations for the evidence file's open points. ETag and Last-Modified only from objects first read as
+  // plaintext (a trigger that got there first leaves nothing to compare); tags against what was written.
   const pairs = [...after.entries()].map(([k, a]) => ({ b: before.get(k)!, a }));
+  const fresh = pairs.filter((p) => !p.b.headers['x-oss-server-side-encryption']);
+  const sortedTags = (t: Record<string, string>) => JSON.stringify(Object.entries(t).sort());
+  const writtenTags = sortedTags(Object.fromEntries(new URLSearchParams(headers['x-oss-tagging'] ?? '')));
+  const tagsTitle = 'Tags on an in-place copy (x-oss-tagging-directive: Copy)';
   if (pairs.length) {
-    const etagSame = pairs.every((p) => p.a.etag === p.b.etag);
-    const lmChanged = pairs.filter((p) => p.a.lastModified !== p.b.lastModified).length;
-    const tagsKept = pairs.every((p) => JSON.stringify(Object.entries(p.a.tags).sort()) === JSON.stringify(Object.entries(p.b.tags).sort()));
-    checks.push(ok('evidence', 'evidence.tags', 'Tags on an in-place copy (x-oss-tagging-directive: Copy)', tagsKept ? 'kept, on every scratch object' : 'LOST on at least one scratch object (see the probe)'));
-    if (!tagsKept) checks[checks.length - 1]!.status = 'fail';
-    checks.push(ok('evidence', 'evidence.etag', 'ETag after re-encryption', etagSame ? `unchanged (e.g. ${pairs[0]!.b.etag})` : `changed (e.g. ${pairs[0]!.b.etag} → ${pairs[0]!.a.etag})`));
-    checks.push(ok('evidence', 'evidence.last-modified', 'Last-Modified after re-encryption', lmChanged ? `changed on ${lmChanged}/${pairs.length} (lifecycle rules by age restart)` : `unchanged on ${pairs.length}/${pairs.length} (it has 1 s resolution: a rewrite within the upload's second cannot show a change)`));
+    const lost = pairs.filter((p) => sortedTags(p.a.tags) !== writtenTags).length;
+    checks.push(lost
+      ? fail('evidence', 'evidence.tags', tagsTitle, `LOST on ${lost}/${pairs.length} scratch objects`, 'do not turn the function on until tags survive (report this: the function relies on the Copy directive)')
+      : ok('evidence', 'evidence.tags', tagsTitle, `kept, on every scratch object`));
   } else {
-    checks.push(skip('evidence', 'evidence.tags', 'Tags on an in-place copy (x-oss-tagging-directive: Copy)', 'not observed: no scratch object was rewritten'));
+    checks.push(skip('evidence', 'evidence.tags', tagsTitle, 'not observed: no scratch object was rewritten'));
+  }
+  if (fresh.length) {
+    const etagSame = fresh.every((p) => p.a.etag === p.b.etag);
+    const lmChanged = fresh.filter((p) => p.a.lastModified !== p.b.lastModified).length;
+    checks.push(ok('evidence', 'evidence.etag', 'ETag after re-encryption', etagSame ? `unchanged (e.g. ${fresh[0]!.b.etag})` : `changed (e.g. ${fresh[0]!.b.etag} → ${fresh[0]!.a.etag})`));
+    checks.push(ok('evidence', 'evidence.last-modified', 'Last-Modified after re-encryption', lmChanged ? `changed on ${lmChanged}/${fresh.length} (lifecycle rules by age restart)` : `unchanged on ${fresh.length}/${fresh.length} (it has 1 s resolution: a rewrite within the upload's second cannot show a change)`));
+  } else if (pairs.length) {
+    const why = 'not observed: the deployed trigger rewrote every scratch object before its first read';
+    checks.push(skip('evidence', 'evidence.etag', 'ETag after re-encryption', why), skip('evidence', 'evidence.last-modified', 'Last-Modified after re-encryption', why));
   }
   checks.push(await storageClassWhenOmitted(ctx));
   checks.push(skip('evidence', 'evidence.1gb', 'CopyObject limit at 1 GB (10^9 or 2^30 bytes?)', 'not probed: it needs a scratch object of about 1 GB; MULTIPART_THRESHOLD_BYTES=1000000000 avoids the question'));
