@@ -9,7 +9,7 @@ import { ossClient } from '../helpers/local-oss';
 import { runCli } from '../cli/run-cli';
 import { startDoctorStack, versionListing, type DoctorStack } from './harness';
 
-const BUCKETS = ['doc-clean', 'doc-versioned', 'doc-kms', 'doc-env', 'doc-other', 'doc-silent', 'doc-nowrite', 'doc-protect', 'doc-worm', 'doc-all'];
+const BUCKETS = ['doc-clean', 'doc-versioned', 'doc-kms', 'doc-env', 'doc-other', 'doc-silent', 'doc-nowrite', 'doc-protect', 'doc-worm', 'doc-all', 'doc-encoded'];
 
 describe('oss-auto-encrypt doctor', () => {
   let stack: DoctorStack;
@@ -21,6 +21,7 @@ describe('oss-auto-encrypt doctor', () => {
       'fn-other': { bucket: 'doc-other', env: { SSE_ALGORITHM: 'AES256' }, triggerBucket: 'some-other-bucket' },
       'fn-silent': { bucket: 'doc-silent', env: { SSE_ALGORITHM: 'AES256' }, fires: false },
       'fn-all': { bucket: 'doc-all', env: { SSE_ALGORITHM: 'AES256' }, prefix: '' },
+      'fn-encoded': { bucket: 'doc-encoded', env: { SSE_ALGORITHM: 'AES256' }, encodeEventKeys: true },
     }, [{ id: 'key-ok' }, { id: 'key-off', state: 'Disabled' }]);
     // Something of the user's in every bucket, so "identical listing" is not trivially two empty lists.
     for (const b of BUCKETS) {
@@ -57,7 +58,8 @@ describe('oss-auto-encrypt doctor', () => {
     expect(byId('credentials').found).toBe('the keys work; account 1380146721985421');
     expect(byId('probe.core').status).toBe('ok');
     expect(byId('function.role').status).toBe('ok');
-    expect(byId('delivery').found).toMatch(/^the trigger fired and the function encrypted oss:\/\/doc-clean\/uploads\/oss-auto-encrypt-doctor .* 检查 \(AES256\)/);
+    expect(byId('delivery').found).toMatch(/^the trigger fired and the function encrypted oss:\/\/doc-clean\/uploads\/oss-auto-encrypt-doctor-[\w-]+-delivery \(AES256\) within \d+ s$/);
+    expect(byId('evidence.event-key').found).toMatch(/^verbatim: the event named "oss-auto-encrypt-doctor [\w-]+ 检查" \(space, CJK\) exactly as stored$/);
     expect(byId('evidence.tags').found).toBe('kept, on every scratch object');
     expect(byId('evidence.fc2').status).toBe('ok');
     expect(report.cleanup.removedVersions).toBeGreaterThanOrEqual(7);
@@ -67,7 +69,15 @@ describe('oss-auto-encrypt doctor', () => {
     const { code, report, byId } = await doctor('doc-all', ['--function', 'fn-all', '--wait', '20', '--poll-ms', '50'], { SSE_ALGORITHM: 'AES256' });
     expect(problems(report)).toEqual([]);
     expect(byId('probe.core').found).toMatch(/^4\/4 scratch objects encrypted with AES256/);
-    expect(byId('delivery').found).toMatch(/^the trigger fired and the function encrypted oss:\/\/doc-all\/oss-auto-encrypt-doctor /);
+    expect(byId('delivery').found).toMatch(/^the trigger fired and the function encrypted oss:\/\/doc-all\/oss-auto-encrypt-doctor-/);
+    expect(code).toBe(0);
+  });
+
+  test('event keys delivered URL-encoded: observed as such (the function still encrypts by decoding); nothing ✗', async () => {
+    const { code, report, byId } = await doctor('doc-encoded', ['--function', 'fn-encoded', '--wait', '20', '--poll-ms', '50'], { SSE_ALGORITHM: 'AES256' });
+    expect(problems(report)).toEqual([]);
+    expect(byId('delivery').status).toBe('ok');
+    expect(byId('evidence.event-key').found).toMatch(/^URL-encoded \(or late\): the object named with a space and CJK stayed plaintext while its 3 URL-encoded namesakes existed/);
     expect(code).toBe(0);
   });
 
@@ -162,7 +172,7 @@ describe('oss-auto-encrypt doctor', () => {
     expect(byId('function.role').status).toBe('ok'); // the function itself works when invoked directly
     expect(byId('delivery')).toMatchObject({ status: 'fail', found: 'no encryption within 1 s: the event did not arrive, or the function failed on it' });
     expect(byId('delivery').fix).toMatch(/^check that trigger oss-object-created is enabled/);
-    expect(stderr).toContain('waiting for the trigger to encrypt uploads/oss-auto-encrypt-doctor ');
+    expect(stderr).toMatch(/waiting for the trigger to encrypt uploads\/oss-auto-encrypt-doctor-[\w-]+-delivery: 1 s left/);
     expect(code).toBe(1);
   });
 

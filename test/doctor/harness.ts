@@ -22,6 +22,8 @@ export interface FnSpec {
   prefix?: string;
   /** Subscribe the trigger on the local OSS (default true); false = a trigger that never fires. */
   fires?: boolean;
+  /** Deliver event keys form-encoded (S3 style: per segment, space as '+') instead of verbatim. */
+  encodeEventKeys?: boolean;
 }
 
 export interface DoctorStack {
@@ -70,7 +72,13 @@ export async function startDoctorStack(buckets: string[], fns: Record<string, Fn
   for (const [name, h] of Object.entries(handlers)) {
     if (h.spec.fires === false || (h.spec.triggerBucket && h.spec.triggerBucket !== h.spec.bucket)) continue;
     oss.notifications.subscribe(h.spec.bucket, { events: DEFAULT_TRIGGER_EVENTS, prefix: h.spec.prefix ?? 'uploads/' },
-      async (event) => { await h.fn.handler(event as object, context(name, `1-trigger-${++n}`)); });
+      async (event) => {
+        const e = event as { events: Array<{ oss: { object: { key: string } } }> };
+        if (h.spec.encodeEventKeys) {
+          for (const r of e.events) r.oss.object.key = r.oss.object.key.split('/').map((s) => encodeURIComponent(s).replace(/%20/g, '+')).join('/');
+        }
+        await h.fn.handler(e, context(name, `1-trigger-${++n}`));
+      });
   }
   return {
     oss, fc, roleAccessKeyId: role.accessKeyId,
