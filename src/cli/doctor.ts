@@ -49,8 +49,12 @@ export const command: Command = {
   async run(argv) {
     const controller = new AbortController();
     const onSigint = () => {
-      if (controller.signal.aborted) return;
-      process.stderr.write('\ninterrupted: stopping and removing the scratch objects…\n');
+      if (controller.signal.aborted) {
+        // A second Ctrl-C while the cleanup runs: leave now, and say what may remain.
+        process.stderr.write('\nforced exit: scratch objects may remain under .oss-auto-encrypt-doctor/ (and oss-auto-encrypt-doctor* under the trigger prefix); delete them by hand\n');
+        process.exit(130);
+      }
+      process.stderr.write('\ninterrupted: stopping and removing the scratch objects… (Ctrl-C again to leave at once)\n');
       controller.abort();
     };
     process.on('SIGINT', onSigint);

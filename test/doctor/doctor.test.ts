@@ -159,6 +159,14 @@ describe('oss-auto-encrypt doctor', () => {
     expect(code).toBe(1);
   });
 
+  test('a function that does not exist: ✗ with how to deploy it; nothing else about it attempted', async () => {
+    const { code, byId, report } = await doctor('doc-other', ['--function', 'fn-nope']);
+    expect(byId('function.exists')).toMatchObject({ status: 'fail', fix: 'deploy it (npx s deploy -y), or check --function, --region and --account-id' });
+    expect(byId('function.exists').found).toMatch(/FunctionNotFound/);
+    expect(report.checks.filter((c) => c.group === 'function' || c.group === 'delivery').map((c) => c.id)).toEqual(['function.exists']);
+    expect(code).toBe(1);
+  });
+
   test('a trigger on another bucket: ✗ OSS trigger naming it; delivery not attempted', async () => {
     const { code, byId } = await doctor('doc-other', ['--function', 'fn-other'], {});
     expect(byId('function.trigger')).toMatchObject({ status: 'fail', found: 'no OSS trigger on oss://doc-other; found oss-object-created → acs:oss:cn-hangzhou:1380146721985421:some-other-bucket' });

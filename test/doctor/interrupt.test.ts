@@ -41,7 +41,7 @@ describe('doctor interrupted with SIGINT mid-probe', () => {
     child.kill('SIGINT');
     const code = await done;
     oss.setLatency(0);
-    expect(stderr).toContain('interrupted: stopping and removing the scratch objects…');
+    expect(stderr).toContain('interrupted: stopping and removing the scratch objects… (Ctrl-C again to leave at once)');
     expect(code).toBe(130);
     expect(stdout).toContain('Interrupted (Ctrl-C): the remaining checks were not run.');
     expect(stdout).toMatch(/Scratch objects: [1-9]\d* version\(s\) written and removed; nothing left behind\./);
