@@ -14,7 +14,7 @@ import { SKIP_REASONS } from '../core/decide';
 import { createLogger } from '../log';
 import { parseObjectHead } from '../oss/object-head';
 import { checkAbort, short, ramAction, isOssCode, type DoctorContext } from './context';
-import { fail, ok, skip, warn, type Check } from './report';
+import { fail, ok, skip, type Check } from './report';
 
 /** Keys with a space, '+', '%' and CJK (the cases event-key encoding and URL escaping get wrong). */
 export const PROBE_NAMES = ['probe a b.txt', 'probe+plus.txt', 'probe%41pct.txt', 'probe-中文.txt'] as const;
@@ -174,6 +174,7 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
   } else {
     const err = failed.find((r) => r.error)?.error;
     const fix = err?.code === 'OSS_AccessDenied' ? 'grant the doctor user (and the function role) oss:GetObject, oss:PutObject, oss:GetObjectAcl, oss:PutObjectAcl, oss:GetObjectTagging'
+      : failed.length > 0 && failed.every((r) => r.reason === SKIP_REASONS.WRITE_PROTECTED) ? 'the function leaves such objects unencrypted (skipped: write-protected); lift the protection named above for the function\'s role'
       : err ? `the function would fail the same way: ${err.message.split('; ').slice(-1)[0]}`
         : !policy.preserveAcl && problems.every((p) => / acl: /.test(p)) ? 'PRESERVE_ACL=false resets every rewritten object\'s ACL to "default"; set PRESERVE_ACL=true'
           : 'do not turn the function on in this account until this is understood: the rewrite lost the fields listed';
@@ -181,20 +182,9 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
   }
 
   // Observations for the evidence file's open points. ETag and Last-Modified only from objects first read as
-  // plaintext (a trigger that got there first leaves nothing to compare); tags against what was written.
+  // plaintext (a trigger that got there first leaves nothing to compare).
   const pairs = [...after.entries()].map(([k, a]) => ({ b: before.get(k)!, a }));
   const fresh = pairs.filter((p) => !p.b.headers['x-oss-server-side-encryption']);
-  const sortedTags = (t: Record<string, string>) => JSON.stringify(Object.entries(t).sort());
-  const writtenTags = sortedTags(Object.fromEntries(new URLSearchParams(headers['x-oss-tagging'] ?? '')));
-  const tagsTitle = 'Tags on an in-place copy (x-oss-tagging-directive: Copy)';
-  if (pairs.length) {
-    const lost = pairs.filter((p) => sortedTags(p.a.tags) !== writtenTags).length;
-    checks.push(lost
-      ? fail('evidence', 'evidence.tags', tagsTitle, `LOST on ${lost}/${pairs.length} scratch objects`, 'do not turn the function on until tags survive (report this: the function relies on the Copy directive)')
-      : ok('evidence', 'evidence.tags', tagsTitle, `kept, on every scratch object`));
-  } else {
-    checks.push(skip('evidence', 'evidence.tags', tagsTitle, 'not observed: no scratch object was rewritten'));
-  }
   if (fresh.length) {
     const etagSame = fresh.every((p) => p.a.etag === p.b.etag);
     const lmChanged = fresh.filter((p) => p.a.lastModified !== p.b.lastModified).length;
@@ -204,28 +194,38 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
     const why = 'not observed: the deployed trigger rewrote every scratch object before its first read';
     checks.push(skip('evidence', 'evidence.etag', 'ETag after re-encryption', why), skip('evidence', 'evidence.last-modified', 'Last-Modified after re-encryption', why));
   }
-  checks.push(await storageClassWhenOmitted(ctx));
+  checks.push(...(await copyDirectivesExperiment(ctx)));
   checks.push(skip('evidence', 'evidence.1gb', 'CopyObject limit at 1 GB (10^9 or 2^30 bytes?)', 'not probed: it needs a scratch object of about 1 GB; MULTIPART_THRESHOLD_BYTES=1000000000 avoids the question'));
   return { checks };
 }
 
 /**
- * An in-place copy of an IA object that adds SSE but omits x-oss-storage-class: does the class survive? (§6) AES256
- * whatever the policy, so a KMS key problem (reported above) does not hide the answer.
+ * What the function no longer leaves to OSS, observed once: an in-place copy of a tagged IA object that adds SSE
+ * (AES256 whatever the policy, so a KMS problem reported above does not hide the answer) with
+ * `x-oss-tagging-directive: Copy` and no `x-oss-storage-class`. Do the tags (§7) and the class (§6) survive?
+ * The function itself re-sends both (tags with Replace), so neither answer changes what it does.
  */
-async function storageClassWhenOmitted(ctx: DoctorContext): Promise<Check> {
-  const title = 'Storage class when a copy omits it';
-  const key = ctx.scratch.key('class-omitted.bin');
+async function copyDirectivesExperiment(ctx: DoctorContext): Promise<Check[]> {
+  const tagsTitle = 'Tags on an in-place copy with x-oss-tagging-directive: Copy';
+  const classTitle = 'Storage class when a copy omits it';
+  const key = ctx.scratch.key('copy-directives.bin');
   try {
     checkAbort(ctx.signal);
-    const put = await ctx.admin.put(ctx.bucket, key, Buffer.from('c'), { 'content-type': 'application/octet-stream', 'x-oss-storage-class': 'IA' });
+    const put = await ctx.admin.put(ctx.bucket, key, Buffer.from('c'), { 'content-type': 'application/octet-stream', 'x-oss-storage-class': 'IA', 'x-oss-tagging': 'doctor=probe&second=tag' });
     await ctx.gateway.copyInPlace(ctx.bucket, key, {
-      'content-type': 'application/octet-stream', ...sseHeaders({ algorithm: 'AES256' }), 'x-oss-metadata-directive': 'REPLACE', 'x-oss-copy-source-if-match': put.etag ?? '',
+      'content-type': 'application/octet-stream', ...sseHeaders({ algorithm: 'AES256' }), 'x-oss-metadata-directive': 'REPLACE',
+      'x-oss-tagging-directive': 'Copy', 'x-oss-copy-source-if-match': put.etag ?? '',
     });
     const cls = (await ctx.admin.head(ctx.bucket, key))['x-oss-storage-class'] ?? 'Standard';
-    return ok('evidence', 'evidence.storage-class', title, cls === 'IA' ? 'kept (IA stays IA); the function re-sends it anyway' : `becomes ${cls} (IA was lost): the function's re-sending of the class is required`);
+    const tags = await ctx.admin.getTags(ctx.bucket, key);
+    const kept = tags.doctor === 'probe' && tags.second === 'tag' && Object.keys(tags).length === 2;
+    return [
+      ok('evidence', 'evidence.tags', tagsTitle, kept ? 'kept (2 of 2 tags)' : `lost: ${JSON.stringify(tags)} after the copy; the function's Replace with explicit tags is required`),
+      ok('evidence', 'evidence.storage-class', classTitle, cls === 'IA' ? 'kept (IA stays IA); the function re-sends it anyway' : `becomes ${cls} (IA was lost): the function's re-sending of the class is required`),
+    ];
   } catch (err) {
     if (err instanceof Error && err.name === 'Interrupted') throw err;
-    return warn('evidence', 'evidence.storage-class', title, `not observed: ${short(err)}`, 'informational only; the function always re-sends the class');
+    const why = `not observed: ${short(err)}`;
+    return [skip('evidence', 'evidence.tags', tagsTitle, why), skip('evidence', 'evidence.storage-class', classTitle, why)];
   }
 }

@@ -60,7 +60,7 @@ describe('oss-auto-encrypt doctor', () => {
     expect(byId('function.role').status).toBe('ok');
     expect(byId('delivery').found).toMatch(/^the trigger fired and the function encrypted oss:\/\/doc-clean\/uploads\/oss-auto-encrypt-doctor-[\w-]+-delivery \(AES256\) within \d+ s$/);
     expect(byId('evidence.event-key').found).toMatch(/^verbatim: the event named "oss-auto-encrypt-doctor [\w-]+ 检查" \(space, CJK\) exactly as stored$/);
-    expect(byId('evidence.tags').found).toBe('kept, on every scratch object');
+    expect(byId('evidence.tags').found).toBe('kept (2 of 2 tags)');
     expect(byId('evidence.fc2').status).toBe('ok');
     expect(report.cleanup.removedVersions).toBeGreaterThanOrEqual(7);
   });
@@ -136,6 +136,7 @@ describe('oss-auto-encrypt doctor', () => {
     const { code, byId } = await doctor('doc-protect', []);
     expect(byId('bucket.overwrite')).toMatchObject({ status: 'fail', found: '1 rule(s) forbid overwriting objects: the in-place rewrite of matching objects fails', details: ['rule no-overwrite: forbids overwriting *'] });
     expect(byId('bucket.overwrite').fix).toMatch(/^add the function's role as a Principal of each rule/);
+    expect(byId('probe.core').fix).toBe('the function leaves such objects unencrypted (skipped: write-protected); lift the protection named above for the function\'s role');
     expect(byId('probe.core')).toMatchObject({ status: 'fail', found: '4/4 scratch objects not encrypted' });
     expect(byId('probe.core').details).toEqual([expect.stringMatching(/^4 objects, e.g. probe a b\.txt: OSS_FileAlreadyExists: CopyObject failed: FileAlreadyExists \(HTTP 409\): /)]);
     expect(code).toBe(1);
