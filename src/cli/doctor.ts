@@ -75,6 +75,8 @@ export const command: Command = {
       const waitSeconds = intFlag('wait', flags.wait, 1, 3600) ?? 60;
       const pollMs = intFlag('poll-ms', flags['poll-ms'], 10, 60_000);
       const endpoint = flags.endpoint ?? process.env.OSS_ENDPOINT;
+      if (endpoint !== undefined) checkEndpoint('--endpoint', endpoint);
+      if (flags['fc-endpoint'] !== undefined) checkEndpoint('--fc-endpoint', flags['fc-endpoint']);
       const accountId = flags['account-id'] ?? process.env.ALIBABA_CLOUD_ACCOUNT_ID;
       const tty = process.stderr.isTTY === true;
       let lastTick: number | undefined;
@@ -101,3 +103,17 @@ export const command: Command = {
     }
   },
 };
+
+/** An http(s) URL with nothing but scheme, host and port: credentials in it would be printed in the report. */
+function checkEndpoint(flag: string, value: string): void {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new UsageError(`${flag} "${value.slice(0, 80)}" is not a URL; give e.g. https://oss-cn-hangzhou.aliyuncs.com`);
+  }
+  if (u.username || u.password) throw new UsageError(`${flag} must not contain credentials (user:password@); use the ALIBABA_CLOUD_* variables`);
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.pathname.replace(/\/+$/, '') !== '' || u.search || u.hash) {
+    throw new UsageError(`${flag} must be scheme, host and port only, e.g. ${u.protocol === 'http:' || u.protocol === 'https:' ? `${u.protocol}//${u.host}` : 'https://oss-cn-hangzhou.aliyuncs.com'}`);
+  }
+}

@@ -207,5 +207,9 @@ describe('oss-auto-encrypt doctor', () => {
     const r = await runCli(command, ['--region', 'cn-hangzhou'], {});
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('oss-auto-encrypt doctor: --bucket B is required; no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS keys) [USAGE]\n');
+    const leak = await runCli(command, ['--bucket', 'doc-clean', '--region', 'cn-hangzhou', '--endpoint', 'http://ak:secret@127.0.0.1:1'], stack.cliEnv);
+    expect(leak.code).toBe(2);
+    expect(leak.stderr).toBe('oss-auto-encrypt doctor: --endpoint must not contain credentials (user:password@); use the ALIBABA_CLOUD_* variables [USAGE]\n');
+    expect(leak.stdout).toBe('');
   });
 });
