@@ -76,7 +76,9 @@ export function createFcAdmin(opts: FcAdminOptions): FcAdmin {
       const out: FcTriggerInfo[] = [];
       let nextToken = '';
       for (let page = 0; page < 20; page++) {
-        const r = await get<{ triggers?: FcTriggerInfo[]; nextToken?: string }>(`${fn(name)}/triggers`, { limit: '100', ...(nextToken ? { nextToken } : {}) });
+        // No `limit`: fc2 signs the path only, and a first page (20) holds any real function's triggers; the
+        // query is sent only to page on (whether FC 3.0 signs queries is UNCONFIRMED, function-compute.md §4).
+        const r = await get<{ triggers?: FcTriggerInfo[]; nextToken?: string }>(`${fn(name)}/triggers`, nextToken ? { nextToken } : null);
         out.push(...(r.triggers ?? []));
         if (!r.nextToken) break;
         nextToken = r.nextToken;
