@@ -2,14 +2,26 @@
  * Ctrl-C mid-probe, as a user presses it: the doctor CLI in a child process gets SIGINT once its first scratch
  * object exists; it stops, removes every scratch object, prints what it had, and exits 130. The bucket's full
  * version listing (a versioned bucket, so every version and delete marker counts) is identical before and after.
+ * The same during the trigger countdown, when the delivery objects (outside the reserved prefix) exist.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startTestOss, ossClient } from '../helpers/local-oss';
 import type { LocalOss } from '../../src/local-oss';
-import { versionListing } from './harness';
+import { startDoctorStack, versionListing, type DoctorStack } from './harness';
 
 const ROOT = join(__dirname, '..', '..');
+
+function doctorChild(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'doctor', ...args], {
+    cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (out.stdout += d));
+  child.stderr.on('data', (d) => (out.stderr += d));
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, out, done };
+}
 
 describe('doctor interrupted with SIGINT mid-probe', () => {
   let oss: LocalOss;
@@ -26,27 +38,39 @@ describe('doctor interrupted with SIGINT mid-probe', () => {
     oss.requestLog.clear();
     // Slow every request down so the probe is surely still running when the signal arrives.
     oss.setLatency(50);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'doctor', '--bucket', 'doc-sigint', '--region', oss.region, '--endpoint', oss.endpoint], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, VERSIONED_PLAINTEXT: 'delete' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const run = doctorChild(['--bucket', 'doc-sigint', '--region', oss.region, '--endpoint', oss.endpoint],
+      { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, VERSIONED_PLAINTEXT: 'delete' });
     // Held until the first scratch object exists (no sleeping on a guess).
     const firstPut = () => oss.requestLog.entries().some((e) => e.op === 'PutObject' && e.key?.startsWith('.oss-auto-encrypt-doctor/'));
     while (!firstPut()) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGINT');
-    const code = await done;
+    run.child.kill('SIGINT');
+    const code = await run.done;
     oss.setLatency(0);
-    expect(stderr).toContain('interrupted: stopping and removing the scratch objects… (Ctrl-C again to leave at once)');
+    expect(run.out.stderr).toContain('interrupted: stopping and removing the scratch objects… (Ctrl-C again to leave at once)');
     expect(code).toBe(130);
-    expect(stdout).toContain('Interrupted (Ctrl-C): the remaining checks were not run.');
-    expect(stdout).toMatch(/Scratch objects: [1-9]\d* version\(s\) written and removed; nothing left behind\./);
+    expect(run.out.stdout).toContain('Interrupted (Ctrl-C): the remaining checks were not run.');
+    expect(run.out.stdout).toMatch(/Scratch objects: [1-9]\d* version\(s\) written and removed; nothing left behind\./);
     // The probe had not finished: no semantics verdict was printed.
-    expect(stdout).not.toMatch(/✔ Semantics probe/);
+    expect(run.out.stdout).not.toMatch(/✔ Semantics probe/);
     expect(await versionListing(oss, 'doc-sigint')).toEqual(before);
+  }, 60_000);
+
+  it('during the trigger countdown: the delivery objects outside the reserved prefix are removed too', async () => {
+    const stack: DoctorStack = await startDoctorStack(['doc-sigint-wait'], { 'fn-silent': { bucket: 'doc-sigint-wait', env: { SSE_ALGORITHM: 'AES256' }, fires: false } });
+    try {
+      await ossClient(stack.oss, 'doc-sigint-wait').put('uploads/mine.txt', Buffer.from('mine'));
+      const before = await versionListing(stack.oss, 'doc-sigint-wait');
+      const run = doctorChild(['--bucket', 'doc-sigint-wait', '--region', 'cn-hangzhou', '--endpoint', stack.oss.endpoint, '--function', 'fn-silent', '--fc-endpoint', stack.fc.endpoint, '--wait', '300'],
+        { ...stack.cliEnv, SSE_ALGORITHM: 'AES256' });
+      // Held until the countdown has started (its first line is printed after the delivery objects exist).
+      while (!run.out.stderr.includes('waiting for the trigger to encrypt')) await new Promise((r) => setTimeout(r, 20));
+      run.child.kill('SIGINT');
+      expect(await run.done).toBe(130);
+      expect(run.out.stdout).toContain('Interrupted (Ctrl-C): the remaining checks were not run.');
+      expect(run.out.stdout).toMatch(/Scratch objects: [1-9]\d* version\(s\) written and removed; nothing left behind\./);
+      expect(await versionListing(stack.oss, 'doc-sigint-wait')).toEqual(before);
+    } finally {
+      await stack.close();
+    }
   }, 60_000);
 });
