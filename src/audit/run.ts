@@ -233,8 +233,10 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
         phase = 'head';
         headTotal = reservoir.items.length;
         const observed: Array<{ size: number; plaintext: boolean }> = [];
+        // Shuffled, so a sample stopped part-way (Ctrl-C) is still uniform over the listing.
+        const order = reservoir.drawOrder();
         if (!aborted()) {
-          await runPool((async function* () { yield* reservoir.items; })(), async (o) => {
+          await runPool((async function* () { yield* order; })(), async (o) => {
             const obs = await head(o);
             if (obs === 'gone') return;
             acc.observe(o, obs);

@@ -29,6 +29,20 @@ export class Reservoir<T> {
     const j = Math.floor(this.random() * this.seen);
     if (j < this.size) this.items[j] = item;
   }
+
+  /**
+   * The kept items in a random order (Fisher–Yates with the same generator), the order to HEAD them in. The slots
+   * themselves are not in random order (early slots keep early items more often), so a run stopped part-way
+   * through them would be biased toward the start of the listing; any prefix of this order is a uniform sample.
+   */
+  drawOrder(): T[] {
+    const a = [...this.items];
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [a[i], a[j]] = [a[j] as T, a[i] as T];
+    }
+    return a;
+  }
 }
 
 export interface Interval {

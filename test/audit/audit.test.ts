@@ -140,6 +140,18 @@ describe('audit against the local OSS', () => {
     expect(full.sampling?.plaintextObjectShare.standardError).toBe(0);
   });
 
+  it('--sample N HEADs the sample in a shuffled order, not in listing order (a stopped sample stays uniform)', async () => {
+    oss.requestLog.clear();
+    // A reservoir as large as the bucket keeps every object in listing order; one HEAD at a time shows the order.
+    await runAudit(opts({ sample: 1000, seed: 3, concurrency: 1 }));
+    const headed = oss.requestLog.entries().filter((e) => e.op === 'HeadObject').map((e) => e.key);
+    const listed = oss.requestLog.entries().filter((e) => /^ListObjects/.test(e.op)).length;
+    expect(listed).toBeGreaterThan(0);
+    expect(headed).toHaveLength(specs.length);
+    expect([...headed].sort()).toEqual(specs.map((x) => x.key).sort());
+    expect(headed).not.toEqual([...headed].sort());
+  });
+
   it('an inventory older than the bucket: the inventory tells the state at its scan; a listing tells now', async () => {
     const b = 'audit-stale';
     await oss.createBucket(b);

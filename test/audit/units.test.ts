@@ -75,6 +75,19 @@ describe('sampling', () => {
     for (const h of hits) expect(Math.abs(h - 1000)).toBeLessThan(150);
   });
 
+  it('any prefix of the draw order is uniform: the first item drawn is every listing position about equally often', () => {
+    const first = new Array(20).fill(0) as number[];
+    for (let seed = 1; seed <= 4000; seed++) {
+      const r = new Reservoir<number>(5, seededRandom(seed));
+      for (let i = 0; i < 20; i++) r.offer(i);
+      const order = r.drawOrder();
+      expect([...order].sort((a, b) => a - b)).toEqual([...r.items].sort((a, b) => a - b));
+      first[order[0] as number] += 1;
+    }
+    // Expected 200 each (4000 / 20); a binomial sd is ~14, so 75 is > 5 sd. Slot order gives item 0 ~3.5× that.
+    for (const h of first) expect(Math.abs(h - 200)).toBeLessThan(75);
+  });
+
   it('proportion interval: finite population correction, zero error when the sample is the population', () => {
     const i = proportionInterval(10, 100, 1_000_000);
     expect(i.estimate).toBe(0.1);
