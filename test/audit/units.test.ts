@@ -92,9 +92,35 @@ describe('sampling', () => {
     const i = proportionInterval(10, 100, 1_000_000);
     expect(i.estimate).toBe(0.1);
     expect(i.standardError).toBeCloseTo(Math.sqrt(0.09 / 100), 4);
-    expect(i.low).toBeCloseTo(0.1 - 1.96 * 0.03, 3);
-    expect(proportionInterval(10, 100, 100).standardError).toBe(0);
-    expect(proportionInterval(0, 50, 1000).low).toBe(0);
+    // Wilson score interval for 10 of 100 (published value 5.52%–17.44%; the normal one would be 4.1%–15.9%).
+    expect(i.low).toBeCloseTo(0.0552, 3);
+    expect(i.high).toBeCloseTo(0.1744, 3);
+    const all = proportionInterval(10, 100, 100);
+    expect([all.standardError, all.low, all.high]).toEqual([0, 0.1, 0.1]);
+  });
+
+  it('no plaintext in the sample: the upper bound is about 3.8/n, not 0 (object and byte shares)', () => {
+    const none = proportionInterval(0, 100, 1_000_000);
+    expect(none.low).toBe(0);
+    expect(none.high).toBeGreaterThan(0.03);
+    expect(none.high).toBeLessThan(0.05);
+    const bytes = byteShareInterval(Array.from({ length: 100 }, (_, k) => ({ size: 10 + k, plaintext: false })), 1_000_000);
+    expect(bytes.estimate).toBe(0);
+    expect(bytes.high).toBeGreaterThan(0.03);
+  });
+
+  it('the interval covers a rare plaintext share about 95% of the time (1% plaintext, samples of 100)', () => {
+    const rand = seededRandom(42);
+    let covered = 0;
+    const trials = 4000;
+    for (let t = 0; t < trials; t++) {
+      let k = 0;
+      for (let i = 0; i < 100; i++) if (rand() < 0.01) k += 1;
+      const i = proportionInterval(k, 100, 10_000_000);
+      if (i.low <= 0.01 && 0.01 <= i.high) covered += 1;
+    }
+    // The normal approximation covers ~63% here (it is 0–0 whenever k = 0); Wilson ~92%+.
+    expect(covered / trials).toBeGreaterThan(0.9);
   });
 
   it('byte share: the ratio estimator and its error', () => {
