@@ -3,10 +3,12 @@
  *
  * Every object of the population is `counted` (key, size, storage class: a listing or an inventory knows them);
  * its encryption is `observed` for all of them (inventory, HEAD per object) or for a uniform sample (`--sample N`).
- * Each group's encrypted/plaintext figures are its observed ratio applied to its counted totals (a ratio
- * estimator), which is exact when every object was observed.
+ * The totals' encrypted/plaintext figures are the observed ratio applied to the counted totals (a ratio
+ * estimator), which is exact when every object was observed; each group starts from its own observed ratio and is
+ * fitted so the groups of a breakdown add up to the totals. Estimates are whole numbers whose parts add to the whole.
  */
 import { prefixOf } from './prefix';
+import { apportion, fitTable } from './apportion';
 
 /** Storage classes whose objects must be restored before they can be copied (same list as the function's decide). */
 export const ARCHIVE_CLASSES = ['Archive', 'ColdArchive', 'DeepColdArchive'];
@@ -54,29 +56,59 @@ interface Cell {
 
 const cell = (): Cell => ({ objects: 0, bytes: 0, seen: 0, seenBytes: 0, enc: 0, encBytes: 0, plain: 0, plainBytes: 0 });
 
-function row(name: string, c: Cell): CoverageRow {
-  const exact = c.seen === c.objects;
-  if (exact) {
-    return {
-      name, objects: c.objects, bytes: c.bytes,
-      encryptedObjects: c.enc, encryptedBytes: c.encBytes, plaintextObjects: c.plain, plaintextBytes: c.plainBytes,
-      unknownObjects: c.objects - c.enc - c.plain, unknownBytes: c.bytes - c.encBytes - c.plainBytes, exact,
-    };
-  }
-  if (c.seen === 0) {
-    return { name, objects: c.objects, bytes: c.bytes, encryptedObjects: 0, encryptedBytes: 0, plaintextObjects: 0, plaintextBytes: 0, unknownObjects: c.objects, unknownBytes: c.bytes, exact };
-  }
-  // Ratio estimate: the sample's shares (by count, and by bytes) applied to the group's known totals.
-  const plain = Math.round((c.plain / c.seen) * c.objects);
-  const enc = Math.round((c.enc / c.seen) * c.objects);
-  const byteShare = (n: number) => (c.seenBytes > 0 ? Math.round((n / c.seenBytes) * c.bytes) : 0);
-  const plainBytes = byteShare(c.plainBytes);
-  const encBytes = byteShare(c.encBytes);
+function exactRow(name: string, c: Cell): CoverageRow {
   return {
     name, objects: c.objects, bytes: c.bytes,
-    encryptedObjects: enc, encryptedBytes: encBytes, plaintextObjects: plain, plaintextBytes: plainBytes,
-    unknownObjects: Math.max(0, c.objects - enc - plain), unknownBytes: Math.max(0, c.bytes - encBytes - plainBytes), exact,
+    encryptedObjects: c.enc, encryptedBytes: c.encBytes, plaintextObjects: c.plain, plaintextBytes: c.plainBytes,
+    unknownObjects: c.objects - c.enc - c.plain, unknownBytes: c.bytes - c.encBytes - c.plainBytes, exact: true,
   };
+}
+
+/** Observed shares [encrypted, plaintext, unknown] of a cell, by count and by bytes. */
+function shares(c: Cell): { objects: number[]; bytes: number[] } {
+  const byCount = c.seen > 0 ? [c.enc / c.seen, c.plain / c.seen, (c.seen - c.enc - c.plain) / c.seen] : [0, 0, 1];
+  const byBytes = c.seenBytes > 0 ? [c.encBytes / c.seenBytes, c.plainBytes / c.seenBytes, (c.seenBytes - c.encBytes - c.plainBytes) / c.seenBytes] : byCount;
+  return { objects: byCount, bytes: byBytes };
+}
+
+const rowOf = (name: string, c: Cell, objects: number[], bytes: number[]): CoverageRow => ({
+  name, objects: c.objects, bytes: c.bytes,
+  encryptedObjects: objects[0] as number, plaintextObjects: objects[1] as number, unknownObjects: objects[2] as number,
+  encryptedBytes: bytes[0] as number, plaintextBytes: bytes[1] as number, unknownBytes: bytes[2] as number,
+  exact: false,
+});
+
+/** A cell on its own: exact when all of it was observed, else its observed shares applied to its totals, in whole numbers that add up. */
+function row(name: string, c: Cell): CoverageRow {
+  if (c.seen === c.objects) return exactRow(name, c);
+  const sh = shares(c);
+  return rowOf(name, c, apportion(c.objects, sh.objects), apportion(c.bytes, sh.bytes));
+}
+
+/**
+ * The groups of one breakdown, consistent with the totals: fully observed groups are exact; the others start from
+ * their own observed shares (a group none of whose objects was sampled starts from the overall shares) and are
+ * fitted so that every column adds up to the totals, in whole numbers.
+ */
+function groupRows(m: Map<string, Cell>, total: CoverageRow, totalCell: Cell): CoverageRow[] {
+  const entries = [...m.entries()];
+  const exact = entries.filter(([, c]) => c.seen === c.objects).map(([k, c]) => exactRow(k, c));
+  const est = entries.filter(([, c]) => c.seen !== c.objects);
+  if (est.length === 0) return exact;
+  const overall = shares(totalCell);
+  const left = (f: (r: CoverageRow) => number) => f(total) - exact.reduce((s, r) => s + f(r), 0);
+  const fit = (kind: 'objects' | 'bytes', cols: number[]) =>
+    fitTable(
+      est.map(([, c]) => {
+        const sh = c.seen > 0 ? shares(c)[kind] : overall[kind];
+        return sh.map((x) => x * (kind === 'objects' ? c.objects : c.bytes));
+      }),
+      est.map(([, c]) => (kind === 'objects' ? c.objects : c.bytes)),
+      cols,
+    );
+  const objs = fit('objects', [left((r) => r.encryptedObjects), left((r) => r.plaintextObjects), left((r) => r.unknownObjects)]);
+  const bytes = fit('bytes', [left((r) => r.encryptedBytes), left((r) => r.plaintextBytes), left((r) => r.unknownBytes)]);
+  return [...exact, ...est.map(([k, c], i) => rowOf(k, c, objs[i] as number[], bytes[i] as number[]))];
 }
 
 /** Largest plaintext first (bytes, then objects), then name. */
@@ -188,9 +220,10 @@ export class CoverageAccumulator {
         const s: Cell = { ...c, objects: Math.round(c.objects * scale), bytes: Math.round(c.bytes * scaleBytes) };
         return row(k, s);
       });
-    const rows = (m: Map<string, Cell>) => [...m.entries()].map(([k, c]) => row(k, c)).sort(byPlaintext);
+    const totals = row('total', this.total);
+    const rows = (m: Map<string, Cell>) => groupRows(m, totals, this.total).sort(byPlaintext);
     return {
-      totals: row('total', this.total),
+      totals,
       byPrefix: rows(this.prefixes),
       byStorageClass: rows(this.classes),
       byAlgorithm: this.algorithmKnown ? scaled(this.algorithms).sort((a, b) => b.objects - a.objects || (a.name < b.name ? -1 : 1)) : null,

@@ -65,7 +65,7 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
     lines.push(`  sampling: ${formatCount(s.sampled)} of ${formatCount(s.population)} objects, uniform (seed ${s.seed}); 95% intervals:`);
     lines.push(`    plaintext share of objects ${pct(s.plaintextObjectShare.estimate)} (${pct(s.plaintextObjectShare.low)} – ${pct(s.plaintextObjectShare.high)})`);
     lines.push(`    plaintext share of bytes   ${pct(s.plaintextByteShare.estimate)} (${pct(s.plaintextByteShare.low)} – ${pct(s.plaintextByteShare.high)})`);
-    lines.push('    figures marked ~ are estimates: each group\'s sampled shares applied to its listed totals');
+    lines.push('    figures marked ~ are estimates: the sampled shares applied to the listed totals; groups fitted to add up to them');
   }
   if (r.gone > 0) lines.push(`  ${formatCount(r.gone)} listed objects were deleted before their HEAD (not counted)`);
   if (r.headErrors > 0) lines.push(`  ${formatCount(r.headErrors)} HEADs failed (counted as unknown), the first: ${r.firstHeadError ?? '?'}`);

@@ -47,9 +47,39 @@ describe('CoverageAccumulator', () => {
     for (let i = 1; i < 4; i++) a.observe({ key: `a/${i}`, size: 10, storageClass: 'Standard' }, { state: 'encrypted', algorithm: 'AES256' });
     const r = a.result();
     expect(r.byPrefix.find((p) => p.name === 'a/')).toMatchObject({ objects: 100, plaintextObjects: 25, encryptedObjects: 75, plaintextBytes: 250, exact: false });
-    expect(r.byPrefix.find((p) => p.name === 'b/')).toMatchObject({ objects: 10, plaintextObjects: 0, encryptedObjects: 0, unknownObjects: 10 });
+    // b/ had no object sampled: it gets the overall shares, so the prefix table adds up to the totals.
+    expect(r.totals).toMatchObject({ objects: 110, encryptedObjects: 83, plaintextObjects: 27, unknownObjects: 0 });
+    expect(r.byPrefix.find((p) => p.name === 'b/')).toMatchObject({ objects: 10, plaintextObjects: 2, encryptedObjects: 8, unknownObjects: 0 });
     // Algorithms are scaled like the totals (110 / 4).
     expect(r.byAlgorithm?.find((x) => x.name === 'AES256')?.objects).toBe(Math.round(3 * 110 / 4));
+  });
+
+  it('sampled estimates are whole numbers that add up: parts to the whole, groups to the totals', () => {
+    // 5 objects, 2 sampled (1 encrypted, 1 plaintext): 2.5 + 2.5 must not round to 3 + 3.
+    const small = new CoverageAccumulator(1);
+    for (let i = 0; i < 5; i++) small.count({ key: `k${i}`, size: 7, storageClass: 'Standard' });
+    small.observe({ key: 'k0', size: 7, storageClass: 'Standard' }, { state: 'encrypted' });
+    small.observe({ key: 'k1', size: 7, storageClass: 'Standard' }, { state: 'plaintext' });
+    const t = small.result().totals;
+    expect(t.encryptedObjects + t.plaintextObjects + t.unknownObjects).toBe(5);
+    expect(t.encryptedBytes + t.plaintextBytes + t.unknownBytes).toBe(35);
+
+    // Many groups, two breakdowns, a sample with a failed HEAD: every column of each table adds to the totals.
+    const a = new CoverageAccumulator(1);
+    const rand = seededRandom(5);
+    const objs = Array.from({ length: 997 }, (_, i) => ({ key: `p${i % 7}/${i}`, size: 1 + Math.floor(rand() * 5000), storageClass: ['Standard', 'IA', 'Archive'][i % 3] as string }));
+    for (const o of objs) a.count(o);
+    objs.filter((_, i) => i % 13 === 0).forEach((o, i) => a.observe(o, { state: i % 17 === 0 ? 'unknown' : rand() < 0.3 ? 'plaintext' : 'encrypted' }));
+    const r = a.result();
+    const fields = ['objects', 'bytes', 'encryptedObjects', 'plaintextObjects', 'unknownObjects', 'encryptedBytes', 'plaintextBytes', 'unknownBytes'] as const;
+    for (const table of [r.byPrefix, r.byStorageClass]) {
+      for (const f of fields) expect(table.reduce((s, x) => s + x[f], 0)).toBe(r.totals[f]);
+      for (const x of table) {
+        expect(x.encryptedObjects + x.plaintextObjects + x.unknownObjects).toBe(x.objects);
+        expect(x.encryptedBytes + x.plaintextBytes + x.unknownBytes).toBe(x.bytes);
+        expect(Math.min(x.encryptedObjects, x.plaintextObjects, x.encryptedBytes, x.plaintextBytes)).toBeGreaterThanOrEqual(0);
+      }
+    }
   });
 
   it('counts multipart copies for the plaintext part and scales them from a sample', () => {
