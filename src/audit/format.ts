@@ -31,3 +31,12 @@ export function coverage(r: { bytes: number; encryptedBytes: number; objects: nu
   if (r.bytes > 0) return r.encryptedBytes / r.bytes;
   return r.objects > 0 ? r.encryptedObjects / r.objects : 1;
 }
+
+/**
+ * A key, prefix or other bucket-supplied name made safe for a terminal: C0 controls, DEL, C1 controls, line and
+ * paragraph separators and bidirectional overrides are shown as \uXXXX. Object keys may hold any of them (an
+ * inventory's URL-decoded %1B is ESC), and printed raw they could clear the screen or fake report lines.
+ */
+export function escapeControl(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`);
+}

@@ -1,6 +1,6 @@
 /** The terminal rendering of an audit report: totals, tables with coverage bars, the backfill estimate. */
 import type { CoverageRow } from './aggregate';
-import { coverage, formatBytes, formatCount, formatSeconds, formatShare } from './format';
+import { coverage, escapeControl, formatBytes, formatCount, formatSeconds, formatShare } from './format';
 import { prefixLabel } from './prefix';
 import type { AuditReport, AuditProgress } from './run';
 
@@ -30,7 +30,7 @@ function table(title: string, rows: CoverageRow[], label: (r: CoverageRow) => st
   const shown = rows.slice(0, limit);
   const head = ['', 'objects', 'plaintext', 'bytes', 'plaintext bytes', 'encrypted (bytes)'];
   const body = shown.map((r) => [
-    label(r),
+    escapeControl(label(r)),
     formatCount(r.objects),
     `${formatCount(r.plaintextObjects)}${r.exact ? '' : '~'}`,
     formatBytes(r.bytes),
@@ -49,7 +49,7 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
   const t = r.totals;
   const src = r.source.kind === 'inventory'
     ? `inventory ${r.source.manifest}${r.source.inventoryCreatedAt ? ` (scanned ${r.source.inventoryCreatedAt})` : ''}`
-    : `listing${r.source.prefix ? ` of prefix "${r.source.prefix}"` : ''}${r.sampling ? `, ${formatCount(r.sampling.sampled)} sampled objects HEADed` : ', every object HEADed'}`;
+    : `listing${r.source.prefix ? ` of prefix "${escapeControl(r.source.prefix)}"` : ''}${r.sampling ? `, ${formatCount(r.sampling.sampled)} sampled objects HEADed` : ', every object HEADed'}`;
   const lines: string[] = [];
   lines.push(`Audit of bucket ${r.bucket}${r.aborted ? ' (STOPPED EARLY: partial figures)' : ''}`);
   lines.push(`  source: ${src}`);
@@ -68,7 +68,7 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
     lines.push('    figures marked ~ are estimates: the sampled shares applied to the listed totals; groups fitted to add up to them');
   }
   if (r.gone > 0) lines.push(`  ${formatCount(r.gone)} listed objects were deleted before their HEAD (not counted)`);
-  if (r.headErrors > 0) lines.push(`  ${formatCount(r.headErrors)} HEADs failed (counted as unknown), the first: ${r.firstHeadError ?? '?'}`);
+  if (r.headErrors > 0) lines.push(`  ${formatCount(r.headErrors)} HEADs failed (counted as unknown), the first: ${escapeControl(r.firstHeadError ?? '?')}`);
   lines.push('');
   lines.push(...table(`By prefix (depth ${r.depth}), largest plaintext first:`, r.byPrefix, (x) => prefixLabel(x.name), limit));
   lines.push('');
@@ -76,10 +76,10 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
   lines.push('');
   if (r.byAlgorithm) {
     lines.push(`By algorithm${r.sampling ? ' (scaled from the sample)' : ''}:`);
-    for (const a of r.byAlgorithm) lines.push(`  ${a.name.padEnd(10)} ${formatCount(a.objects).padStart(12)} objects  ${formatBytes(a.bytes).padStart(10)}`);
+    for (const a of r.byAlgorithm) lines.push(`  ${escapeControl(a.name).padEnd(10)} ${formatCount(a.objects).padStart(12)} objects  ${formatBytes(a.bytes).padStart(10)}`);
     if (r.byKmsKey && r.byKmsKey.length > 0) {
       lines.push('By KMS key:');
-      for (const k of r.byKmsKey) lines.push(`  ${k.name}  ${formatCount(k.objects)} objects  ${formatBytes(k.bytes)}`);
+      for (const k of r.byKmsKey) lines.push(`  ${escapeControl(k.name)}  ${formatCount(k.objects)} objects  ${formatBytes(k.bytes)}`);
     }
   } else {
     lines.push('By algorithm / KMS key: not in an inventory (EncryptionStatus is only true/false); audit from a listing (HEAD per object, or --sample N) to see them.');

@@ -13,6 +13,7 @@ import { AuditOptionsError } from '../audit/errors';
 import { DEFAULT_AUDIT_CONCURRENCY, runAudit, type AuditOptions, type AuditProgress } from '../audit/run';
 import { renderAuditProgress, renderAuditText } from '../audit/render-text';
 import { renderAuditHtml } from '../audit/render-html';
+import { escapeControl } from '../audit/format';
 
 const HELP = `Usage: oss-auto-encrypt audit --bucket B [--manifest FILE | --prefix P [--sample N]] [options]
        npm run audit -- --bucket B [options]
@@ -179,7 +180,7 @@ export const command: Command = {
       if (tty && lastWidth > 0) err.write('\n');
       if (args.html) writeFileSync(args.html, renderAuditHtml(report));
       process.stdout.write(args.json ? JSON.stringify(report, null, 2) + '\n' : renderAuditText(report, { limit: args.top, ...(args.html ? { htmlFile: args.html } : {}) }) + '\n');
-      if (report.headErrors > 0) err.write(`oss-auto-encrypt audit: ${report.headErrors} HEADs failed, so ${report.totals.unknownObjects} objects are unknown; the first: ${report.firstHeadError}. Check that the credentials may HEAD objects (oss:GetObject).\n`);
+      if (report.headErrors > 0) err.write(`oss-auto-encrypt audit: ${report.headErrors} HEADs failed, so ${report.totals.unknownObjects} objects are unknown; the first: ${escapeControl(report.firstHeadError ?? '?')}. Check that the credentials may HEAD objects (oss:GetObject).\n`);
       return report.aborted ? 130 : report.headErrors > 0 ? 1 : 0;
     } catch (e) {
       if (tty && lastWidth > 0) err.write('\n');

@@ -19,7 +19,7 @@ describe('audit CLI', () => {
   let manifest: string;
 
   beforeAll(async () => {
-    oss = await startTestOss({ buckets: ['cli-audit', 'cli-stop'], kms: { keys: [{ id: KEY_A }, { id: KEY_B }] } });
+    oss = await startTestOss({ buckets: ['cli-audit', 'cli-stop', 'cli-escape'], kms: { keys: [{ id: KEY_A }, { id: KEY_B }] } });
     env = { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret };
     await upload(ossClient(oss, 'cli-audit'), specs);
     manifest = (await oss.inventory('cli-audit', { dir })).manifest;
@@ -98,6 +98,33 @@ describe('audit CLI', () => {
       expect(report.totals).toMatchObject({ objects: docs, unknownObjects: docs, plaintextObjects: 0, encryptedObjects: 0 });
       expect(report.headErrors).toBe(docs);
       expect(r.stderr).toMatch(new RegExp(`oss-auto-encrypt audit: ${docs} HEADs failed, so ${docs} objects are unknown; the first: InternalError \\(HTTP 500\\) on "docs/.*"\\. Check that the credentials may HEAD objects`));
+    } finally {
+      oss.faults.clear();
+    }
+  });
+
+  it('keys with control characters are printed escaped (no raw ESC, no faked lines), from an inventory and in HEAD errors', async () => {
+    const c = ossClient(oss, 'cli-escape');
+    const evil = ['\u001b[2J\u001b[Hcleared/x.txt', 'ok/line1\nAudit of bucket faked\u0085.txt', 'bidi\u202e/x\u009b.txt'];
+    for (const k of evil) await c.put(k, Buffer.from('plain'));
+    const inv = (await oss.inventory('cli-escape', { dir: join(dir, 'escape') })).manifest;
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
+    const fromInventory = await auditCli(['--bucket', 'cli-escape', '--manifest', inv, '--rtt-ms', '1', '--depth', '2'], {});
+    expect(fromInventory.code).toBe(0);
+    expect(fromInventory.stdout).not.toMatch(raw);
+    expect(fromInventory.stdout).toContain('\\u001b[2J\\u001b[Hcleared/');
+    expect(fromInventory.stdout).toContain('bidi\\u202e/');
+    expect(fromInventory.stdout.match(/^Audit of bucket/gm)).toHaveLength(1);
+    oss.faults.set([{ op: 'HeadObject', rate: 1, kind: 'http500' }]);
+    try {
+      const r = await auditCli(['--bucket', 'cli-escape', '--region', oss.region, '--endpoint', oss.endpoint, '--prefix', 'ok/', '--concurrency', '1'], { ...env, RETRY_BASE_DELAY_MS: '1', RETRY_MAX_DELAY_MS: '2' });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('listing of prefix "ok/"');
+      expect(r.stdout).toContain('on "ok/line1\\u000aAudit of bucket faked\\u0085.txt"');
+      expect(r.stdout).not.toMatch(raw);
+      expect(r.stdout.match(/^Audit of bucket/gm)).toHaveLength(1);
+      expect(r.stderr).toContain('ok/line1\\u000aAudit of bucket faked\\u0085.txt');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
     } finally {
       oss.faults.clear();
     }
