@@ -83,6 +83,10 @@ export function renderAuditHtml(r: AuditReport): string {
   const sampling = r.sampling
     ? `<p id="sampling">Sampling: ${formatCount(r.sampling.sampled)} of ${formatCount(r.sampling.population)} objects (seed ${r.sampling.seed}). Plaintext share of objects <b data-value="${r.sampling.plaintextObjectShare.estimate}">${pct(r.sampling.plaintextObjectShare.estimate)}</b> (95%: ${pct(r.sampling.plaintextObjectShare.low)} – ${pct(r.sampling.plaintextObjectShare.high)}), of bytes ${pct(r.sampling.plaintextByteShare.estimate)} (95%: ${pct(r.sampling.plaintextByteShare.low)} – ${pct(r.sampling.plaintextByteShare.high)}). Figures marked ~ are estimated.</p>`
     : '';
+  const nv = r.noncurrentVersions;
+  const noncurrent = nv
+    ? `<h2>Older (noncurrent) versions</h2><p class="note">Not in the figures above: they are not current objects, and backfill rewrites current objects only, so plaintext older versions stay until they expire (lifecycle) or are deleted. Delete markers: <b data-value="${nv.deleteMarkers}">${formatCount(nv.deleteMarkers)}</b>.</p>${table('noncurrent', [nv], () => 'older versions')}`
+    : '';
   const e = r.estimate;
   const time = e.local && e.roundTripMs !== undefined
     ? `<li>Time here: ~${formatSeconds(e.local.seconds)} (${e.local.concurrency} in flight, ${e.sequentialRequests} sequential requests per object at a ${e.roundTripSource === 'measured' ? 'measured' : 'given'} ${e.roundTripMs} ms round trip)</li>${e.fanout ? `<li>Time with <code>--fanout</code>: ~${formatSeconds(e.fanout.seconds)} (${formatCount(e.fanout.invocations)} invocation${e.fanout.invocations === 1 ? "" : "s"} of ${e.fanout.batchSize} keys, ${e.fanout.instances} instances at once)</li>` : ''}`
@@ -115,6 +119,7 @@ code{background:#f3f3f3;padding:0 3px}
 </tbody></table></div>
 <p class="legend"><span style="background:${COLORS.encrypted}"></span>encrypted<span style="background:${COLORS.plaintext}"></span>plaintext<span style="background:${COLORS.unknown}"></span>unknown (share of bytes)</p>
 ${sampling}
+${noncurrent}
 <h2>By prefix (depth ${r.depth}), largest plaintext first</h2>
 ${stackedBars('chart-prefix', r.byPrefix, (x) => prefixLabel(x.name))}
 ${table('by-prefix', r.byPrefix, (x) => prefixLabel(x.name))}

@@ -59,6 +59,14 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
   lines.push(`  plaintext  ${formatCount(t.plaintextObjects).padStart(12)} objects ${formatShare(t.plaintextObjects, t.objects).padStart(6)}  ${formatBytes(t.plaintextBytes).padStart(10)} ${formatShare(t.plaintextBytes, t.bytes).padStart(6)}${est}`);
   if (t.unknownObjects > 0) lines.push(`  unknown    ${formatCount(t.unknownObjects).padStart(12)} objects ${formatShare(t.unknownObjects, t.objects).padStart(6)}  ${formatBytes(t.unknownBytes).padStart(10)}`);
   lines.push(`  ${coverageBar(coverage(t), 40)} ${formatShare(t.encryptedBytes, t.bytes)} of bytes encrypted`);
+  const nv = r.noncurrentVersions;
+  if (nv) {
+    lines.push(`  older (noncurrent) versions, not in the figures above: ${formatCount(nv.objects)} versions, ${formatBytes(nv.bytes)}; ${formatCount(nv.deleteMarkers)} delete marker${nv.deleteMarkers === 1 ? '' : 's'}`);
+    lines.push(`    encrypted  ${formatCount(nv.encryptedObjects).padStart(10)} versions ${formatShare(nv.encryptedObjects, nv.objects).padStart(6)}  ${formatBytes(nv.encryptedBytes).padStart(10)} ${formatShare(nv.encryptedBytes, nv.bytes).padStart(6)}`);
+    lines.push(`    plaintext  ${formatCount(nv.plaintextObjects).padStart(10)} versions ${formatShare(nv.plaintextObjects, nv.objects).padStart(6)}  ${formatBytes(nv.plaintextBytes).padStart(10)} ${formatShare(nv.plaintextBytes, nv.bytes).padStart(6)}`);
+    if (nv.unknownObjects > 0) lines.push(`    unknown    ${formatCount(nv.unknownObjects).padStart(10)} versions ${formatShare(nv.unknownObjects, nv.objects).padStart(6)}  ${formatBytes(nv.unknownBytes).padStart(10)}`);
+    if (nv.plaintextObjects > 0) lines.push('    backfill rewrites current objects only: plaintext older versions stay until they expire (lifecycle) or are deleted');
+  }
   if (r.sampling) {
     const s = r.sampling;
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

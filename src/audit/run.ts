@@ -13,9 +13,9 @@ import { OssOperationError } from '../errors';
 import type { Policy } from '../config';
 import { runPool } from '../backfill/pool';
 import { listObjects } from '../backfill/lister';
-import { manifestItems, openManifest } from '../backfill/manifest';
+import { manifestRows, openManifest } from '../backfill/manifest';
 import { RateMeter } from '../backfill/progress';
-import { CoverageAccumulator, type AuditObject, type Breakdowns, type Observation } from './aggregate';
+import { CoverageAccumulator, type AuditObject, type Breakdowns, type CoverageRow, type Observation } from './aggregate';
 import { copyRequestsFor, estimateBackfill, type BackfillEstimate } from './estimate';
 import { Reservoir, byteShareInterval, proportionInterval, seededRandom, type Interval } from './sample';
 import { AuditInventoryError, AuditOptionsError } from './errors';
@@ -89,6 +89,12 @@ export interface AuditReport extends Breakdowns {
   /** The first of those failures, e.g. "AccessDenied (HTTP 403)": what to fix. */
   firstHeadError?: string;
   sampling?: SamplingError;
+  /**
+   * All-versions inventories: the older (noncurrent) versions, which the totals above leave out (they are not
+   * current objects, and backfill never rewrites them) but which still hold data, encrypted or not; and the
+   * number of delete markers. Absent for a current-versions inventory and for a listing.
+   */
+  noncurrentVersions?: CoverageRow & { deleteMarkers: number };
   estimate: BackfillEstimate;
 }
 
@@ -161,6 +167,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     : undefined;
   const aborted = () => opts.signal?.aborted === true;
   let sampling: SamplingError | undefined;
+  let noncurrent: AuditReport['noncurrentVersions'];
   let source: AuditReport['source'];
 
   try {
@@ -173,13 +180,27 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       headTotal = m.total;
       const created = await inventoryCreatedAt(opts.manifestFile);
       if (created) source.inventoryCreatedAt = created;
-      for await (const row of manifestItems(m, { bucket: opts.bucket })) {
+      const old = new CoverageAccumulator(0);
+      let deleteMarkers = 0;
+      let allVersions = false;
+      for await (const row of manifestRows(m, { bucket: opts.bucket })) {
         if (aborted()) break;
+        if ('ignored' in row) {
+          allVersions = true;
+          if (row.ignored === 'delete-marker') deleteMarkers += 1;
+          else {
+            const v: AuditObject = { key: row.item.key, size: row.item.size ?? 0, storageClass: row.item.storageClass ?? 'Standard' };
+            old.count(v);
+            old.observe(v, { state: row.item.encrypted === undefined ? 'unknown' : row.item.encrypted ? 'encrypted' : 'plaintext' });
+          }
+          continue;
+        }
         const o: AuditObject = { key: row.key, size: row.size ?? 0, storageClass: row.storageClass ?? 'Standard' };
         acc.count(o);
         acc.observe(o, { state: row.encrypted === undefined ? 'unknown' : row.encrypted ? 'encrypted' : 'plaintext' });
         listed += 1;
       }
+      if (allVersions || m.columns.includes('IsLatest')) noncurrent = { ...old.result().totals, name: 'noncurrent versions', deleteMarkers };
     } else {
       const gw = oss as OssGateway;
       source = { kind: 'listing', prefix: opts.prefix ?? '', sampled: opts.sample !== undefined };
@@ -287,6 +308,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     ...(firstHeadError ? { firstHeadError } : {}),
     ...breakdowns,
     ...(sampling ? { sampling } : {}),
+    ...(noncurrent ? { noncurrentVersions: noncurrent } : {}),
     estimate,
   };
 }

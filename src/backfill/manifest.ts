@@ -50,6 +50,12 @@ export interface ManifestItem {
   storageClass?: string;
 }
 
+/**
+ * A row that names no current object (all-versions inventories): an older version (which may sit under a delete
+ * marker), or a delete marker. The backfill never touches these; the audit reports the older versions apart.
+ */
+export type IgnoredRow = { ignored: 'noncurrent'; item: ManifestItem } | { ignored: 'delete-marker' };
+
 /** Splits one CSV line (RFC 4180 quoting; OSS quotes every field). */
 export function parseCsvLine(line: string): string[] {
   const out: string[] = [];
@@ -193,7 +199,7 @@ export async function openManifest(file: string, opts: { bucket?: string } = {})
     let rows = 0;
     try {
       for await (const row of readRows(path, filter, bucket, (chunk) => hash.update(chunk))) {
-        if (row === 'ignored') ignoredRows += 1;
+        if ('ignored' in row) ignoredRows += 1;
         else rows += 1;
       }
     } catch (err) {
@@ -211,7 +217,7 @@ export async function openManifest(file: string, opts: { bucket?: string } = {})
   return { file, md5, ...(createdAt !== undefined ? { createdAt } : {}), sourceBucket, columns, files: out, total, ignoredRows };
 }
 
-async function* readRows(path: string, f: RowFilter, bucket: string | undefined, onRaw?: (chunk: Buffer) => void): AsyncGenerator<ManifestItem | 'ignored'> {
+async function* readRows(path: string, f: RowFilter, bucket: string | undefined, onRaw?: (chunk: Buffer) => void): AsyncGenerator<ManifestItem | IgnoredRow> {
   const raw = createReadStream(path);
   if (onRaw) raw.on('data', (c) => onRaw(c as Buffer));
   const gunzip = createGunzip();
@@ -234,10 +240,11 @@ async function* readRows(path: string, f: RowFilter, bucket: string | undefined,
     if (f.bucketIdx >= 0 && bucket && cells[f.bucketIdx] !== bucket) {
       throw new ManifestError(path, `line ${n} is for bucket "${cells[f.bucketIdx]}", not "${bucket}"`);
     }
-    if ((f.latestIdx >= 0 && /^false$/i.test(cells[f.latestIdx] ?? '')) || (f.deleteMarkerIdx >= 0 && /^true$/i.test(cells[f.deleteMarkerIdx] ?? ''))) {
-      yield 'ignored';
+    if (f.deleteMarkerIdx >= 0 && /^true$/i.test(cells[f.deleteMarkerIdx] ?? '')) {
+      yield { ignored: 'delete-marker' };
       continue;
     }
+    const noncurrent = f.latestIdx >= 0 && /^false$/i.test(cells[f.latestIdx] ?? '');
     const size = f.sizeIdx >= 0 && /^\d+$/.test(cells[f.sizeIdx] ?? '') ? Number(cells[f.sizeIdx]) : undefined;
     const item: ManifestItem = { key: decodeKey(rawKey) };
     if (size !== undefined) item.size = size;
@@ -246,8 +253,14 @@ async function* readRows(path: string, f: RowFilter, bucket: string | undefined,
     if (enc === 'true' || enc === 'false') item.encrypted = enc === 'true';
     if (f.etagIdx >= 0 && cells[f.etagIdx]) item.etag = (cells[f.etagIdx] as string).replace(/"/g, '');
     if (f.storageClassIdx >= 0 && cells[f.storageClassIdx]) item.storageClass = cells[f.storageClassIdx];
-    yield item;
+    yield noncurrent ? { ignored: 'noncurrent', item } : item;
   }
+}
+
+/** Streams every row of every data file in order: current objects, and the older versions and delete markers. */
+export async function* manifestRows(m: InventoryManifest, opts: { bucket?: string } = {}): AsyncGenerator<ManifestItem | IgnoredRow> {
+  const filter = rowFilter(m.columns);
+  for (const f of m.files) yield* readRows(f.path, filter, opts.bucket ?? m.sourceBucket);
 }
 
 /** Streams the current-object rows of every data file in order, skipping the first `skip` of them. */
@@ -260,7 +273,7 @@ export async function* manifestItems(m: InventoryManifest, opts: { bucket?: stri
       continue;
     }
     for await (const row of readRows(f.path, filter, opts.bucket ?? m.sourceBucket)) {
-      if (row === 'ignored') continue;
+      if ('ignored' in row) continue;
       if (toSkip > 0) {
         toSkip -= 1;
         continue;

@@ -4,6 +4,7 @@
  * after the HEADs in flight with a partial report and exit 130.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import type OSS from 'ali-oss';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestOss, ossClient } from '../helpers/local-oss';
@@ -128,6 +129,34 @@ describe('audit CLI', () => {
     } finally {
       oss.faults.clear();
     }
+  });
+
+  it('an all-versions inventory: older versions (also under delete markers) are reported apart, in text, --json and --html', async () => {
+    const b = 'cli-versions';
+    await oss.createBucket(b);
+    const c = ossClient(oss, b);
+    await c.putBucketVersioning(b, 'Enabled');
+    const aes = { headers: { 'x-oss-server-side-encryption': 'AES256' } } as OSS.PutObjectOptions;
+    await c.put('a/doc.txt', Buffer.alloc(100_000, 1)); // plaintext, then overwritten encrypted
+    await c.put('a/doc.txt', Buffer.alloc(10, 2), aes);
+    await c.put('b/gone.txt', Buffer.alloc(50_000, 3)); // plaintext, then deleted (a delete marker on top)
+    await c.delete('b/gone.txt');
+    await c.put('b/enc.txt', Buffer.alloc(20, 4), aes);
+    const inv = (await oss.inventory(b, { dir: join(dir, 'versions'), includedVersions: 'All' })).manifest;
+    const html = join(dir, 'versions.html');
+    const j = await auditCli(['--bucket', b, '--manifest', inv, '--json', '--html', html], {});
+    expect(j.code).toBe(0);
+    const report = JSON.parse(j.stdout);
+    expect(report.totals).toMatchObject({ objects: 2, bytes: 30, encryptedObjects: 2, plaintextObjects: 0 });
+    expect(report.noncurrentVersions).toMatchObject({ objects: 2, bytes: 150_000, plaintextObjects: 2, plaintextBytes: 150_000, encryptedObjects: 0, deleteMarkers: 1 });
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('<table id="noncurrent">');
+    expect(page).toMatch(/data-field="plaintextBytes" data-value="150000"/);
+    const t = await auditCli(['--bucket', b, '--manifest', inv, '--rtt-ms', '1'], {});
+    expect(t.stdout).toMatch(/older \(noncurrent\) versions, not in the figures above: 2 versions, 146 KiB; 1 delete marker\n +encrypted +0 versions.*\n +plaintext +2 versions +100\.0% +146 KiB 100\.0%/);
+    // A current-versions inventory of the same bucket has no such section.
+    const cur = (await oss.inventory(b, { dir: join(dir, 'versions-current') })).manifest;
+    expect(JSON.parse((await auditCli(['--bucket', b, '--manifest', cur, '--json'], {})).stdout).noncurrentVersions).toBeUndefined();
   });
 
   it('an inventory manifest that does not exist: one clear line, exit 1', async () => {
