@@ -22,7 +22,10 @@ export interface BackfillEstimate {
   archivedPlaintext: number;
   /** Plaintext objects a backfill would rewrite now. */
   toEncrypt: number;
-  /** Requests of `backfill --manifest`: encrypted rows cost none; every plaintext row a HEAD (+ ACL read) + copy. */
+  /**
+   * Requests of `backfill --manifest`: encrypted rows cost none (a HEAD each with SSE_ON_MISMATCH=reencrypt);
+   * every plaintext row a HEAD (+ ACL read) + copy.
+   */
   fromInventory: { requests: number; perObject: number };
   /** Requests of `backfill` from a listing: LIST pages, a HEAD for every object, then ACL read + copy for plaintext ones. */
   fromListing: { requests: number; perObject: number };
@@ -30,6 +33,11 @@ export interface BackfillEstimate {
   roundTripMs?: number;
   /** 'measured' (three bucket-level requests) or 'given' (--rtt-ms). */
   roundTripSource?: 'measured' | 'given';
+  /**
+   * SSE_ON_MISMATCH=reencrypt: encrypted objects HEADed too (by both kinds of backfill), to find those under another
+   * algorithm or key; their copies are not in the figures (neither an inventory nor a sample says how many differ).
+   */
+  reencryptHeads?: number;
   /** Sequential requests per plaintext object (HEAD, ACL read, copy). */
   sequentialRequests: number;
   local?: { concurrency: number; seconds: number };
@@ -46,7 +54,7 @@ export function copyRequestsFor(policy: Pick<Policy, 'multipartThresholdBytes' |
 }
 
 export interface EstimateOptions {
-  policy: Pick<Policy, 'preserveAcl' | 'concurrency'>;
+  policy: Pick<Policy, 'preserveAcl' | 'concurrency'> & Partial<Pick<Policy, 'onMismatch'>>;
   roundTripMs?: number;
   roundTripSource?: 'measured' | 'given';
   concurrency?: number;
@@ -59,7 +67,8 @@ export function estimateBackfill(c: CostInputs, o: EstimateOptions): BackfillEst
   const archived = c.archivedPlaintext ?? 0;
   const toEncrypt = c.plaintextObjects - archived;
   // An archived object costs its HEAD only (decide skips it before the ACL read).
-  const inventoryRequests = toEncrypt * perPlain + archived + c.copyRequests;
+  const reencryptHeads = o.policy.onMismatch === 'reencrypt' ? c.encryptedObjects : 0;
+  const inventoryRequests = toEncrypt * perPlain + archived + c.copyRequests + reencryptHeads;
   const listPages = Math.ceil(c.objects / 1000);
   const listingRequests = listPages + c.objects + toEncrypt * acl + c.copyRequests;
   const per = (n: number) => (c.objects > 0 ? n / c.objects : 0);
@@ -71,6 +80,7 @@ export function estimateBackfill(c: CostInputs, o: EstimateOptions): BackfillEst
     fromInventory: { requests: inventoryRequests, perObject: per(inventoryRequests) },
     fromListing: { requests: listingRequests, perObject: per(listingRequests) },
     sequentialRequests: sequential,
+    ...(reencryptHeads > 0 ? { reencryptHeads } : {}),
   };
   if (o.roundTripMs !== undefined) {
     est.roundTripMs = o.roundTripMs;

@@ -96,6 +96,7 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
   const e = r.estimate;
   lines.push(`Backfill of the plaintext part (${formatCount(e.toEncrypt)} objects to encrypt${e.archivedPlaintext > 0 ? `; ${formatCount(e.archivedPlaintext)} more are in an archive class and are skipped until restored` : ''}):`);
   lines.push(`  OSS requests: ${formatCount(e.fromInventory.requests)} with --manifest (${e.fromInventory.perObject.toFixed(2)} per object), ${formatCount(e.fromListing.requests)} from a listing (${e.fromListing.perObject.toFixed(2)} per object)`);
+  if (e.reencryptHeads) lines.push(`  SSE_ON_MISMATCH=reencrypt: ${formatCount(e.reencryptHeads)} encrypted objects are HEADed too (in both counts), to find other algorithms or keys; their copies are not counted`);
   if (e.local && e.roundTripMs !== undefined) {
     lines.push(`  time here: ~${formatSeconds(e.local.seconds)} (${e.local.concurrency} in flight × ${e.sequentialRequests} sequential requests at the ${e.roundTripSource === 'measured' ? 'measured' : 'given'} ${e.roundTripMs} ms round trip)`);
     if (e.fanout) lines.push(`  time with --fanout: ~${formatSeconds(e.fanout.seconds)} (${formatCount(e.fanout.invocations)} invocation${e.fanout.invocations === 1 ? '' : 's'} of ${e.fanout.batchSize} keys, ${e.fanout.instances} instances at once, ${e.fanout.perInstanceConcurrency} objects in flight each, same round trip)`);

@@ -254,6 +254,9 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
 
   // 2. The source: first the keys the checkpoint had in flight (redone), then the items after its position.
   const resumeFrom = tracker.position().ordinal;
+  // With SSE_ON_MISMATCH=reencrypt an encrypted row may still need a copy (other algorithm or key, which an
+  // inventory does not state): every row is HEADed then, and none is an inventory-encrypted skip.
+  const reencrypt = policy.onMismatch === 'reencrypt';
   const interruptedWindow = cp ? cp.reservedUpTo : 0;
   async function* items(): AsyncGenerator<Item> {
     let redoId = -1;
@@ -276,7 +279,7 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
         key: o.key,
         ...(o.size !== undefined ? { size: o.size } : {}),
         ...(n < interruptedWindow ? { maybeStarted: true } : {}),
-        ...(o.encrypted !== undefined ? { encrypted: o.encrypted } : {}),
+        ...(o.encrypted !== undefined && !reencrypt ? { encrypted: o.encrypted } : {}),
         ...(o.etag ? { etag: o.etag } : {}),
       };
     }

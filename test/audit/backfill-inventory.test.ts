@@ -111,6 +111,31 @@ describe('backfill with an inventory', () => {
     expect((await c.head('b/未变 unchanged')).res.headers).toHaveProperty('x-oss-server-side-encryption', 'AES256');
   });
 
+  it('SSE_ON_MISMATCH=reencrypt: encrypted rows are HEADed too (no inventory-encrypted skip), so those under another algorithm are rewritten', async () => {
+    const bucket = 'bfi-reencrypt';
+    await oss.createBucket(bucket);
+    const c = ossClient(oss, bucket);
+    const specs: Spec[] = [
+      { key: 'r/aes', size: 21, storageClass: 'Standard', sse: 'AES256' },
+      { key: 'r/sm4', size: 22, storageClass: 'Standard', sse: 'SM4' },
+      { key: 'r/plain', size: 23, storageClass: 'Standard', sse: 'none' },
+    ];
+    await upload(c, specs);
+    const inv = await oss.inventory(bucket, { dir: join(dir, 'reencrypt') });
+    const env = { RETRY_BASE_DELAY_MS: '1', RETRY_MAX_DELAY_MS: '5', SSE_ALGORITHM: 'SM4', SSE_ON_MISMATCH: 'reencrypt' };
+    const audit = await runAudit({ bucket, manifestFile: inv.manifest, policy: loadPolicy(env) });
+    expect(audit.estimate.reencryptHeads).toBe(2);
+    oss.requestLog.clear();
+    const report = join(dir, 'reencrypt.jsonl');
+    const summary = await runBackfill({ ...opts(bucket, inv.manifest, report), policy: loadPolicy(env) });
+    expect(summary).toMatchObject({ complete: true, failed: 0, encrypted: 2 });
+    expect(summary.inventoryEncrypted ?? 0).toBe(0);
+    for (const s of specs) expect(requestsFor(bucket, s.key)[0]).toBe('HeadObject');
+    for (const s of specs) expect((await c.head(s.key)).res.headers).toHaveProperty('x-oss-server-side-encryption', 'SM4');
+    const rows = Object.fromEntries(rowsOf(report).map((r) => [r.key, r.outcome]));
+    expect(rows).toEqual({ 'r/aes': 'encrypted', 'r/sm4': 'skipped', 'r/plain': 'encrypted' });
+  });
+
   it('with --fanout: encrypted rows are not sent (inventory-encrypted), plaintext rows are sent with the inventory ETag', async () => {
     const bucket = 'bfi-fanout';
     await oss.createBucket(bucket);
