@@ -44,6 +44,11 @@ export interface Counts {
   wouldEncrypt?: number;
   /** Inventory rows counted in `skipped` with reason inventory-encrypted (no request made). */
   inventoryEncrypted?: number;
+  /**
+   * Objects counted in `skipped` with reason replaced: rewritten since the inventory's scan (their ETag differs),
+   * so not copied. They may well be plaintext (nothing encrypts uploads before the function is on).
+   */
+  replaced?: number;
 }
 
 /** The report a checkpoint's rows live in (absolute path), or null for a run without --report. */

@@ -79,6 +79,10 @@ export function renderSummary(p: ProgressSnapshot, extra: { aborted?: boolean; d
   ];
   const rate = p.elapsedMs > 0 ? (p.finishedThisRun * 1000) / p.elapsedMs : 0;
   lines.push(`  ${p.finishedThisRun} objects this run, ${rate.toFixed(1)}/s; throttling answers ${p.throttled}, retries ${p.retries}`);
+  if (p.replaced) {
+    lines.push(`  ${p.replaced} object${p.replaced === 1 ? ' was' : 's were'} rewritten since the inventory was taken and skipped as "replaced" (not checked, and`);
+    lines.push('  possibly plaintext: nothing encrypts uploads before the function is on); rerun from a listing (omit --manifest) or a fresh inventory to cover them');
+  }
   if (extra.reportFile) lines.push(`  report: ${extra.reportFile}`);
   if (extra.checkpointFile) lines.push(`  checkpoint: ${extra.checkpointFile}${extra.aborted ? ' (run the same command again to resume)' : ''}`);
   return lines.join('\n');

@@ -12,6 +12,7 @@
  */
 import { createOssGateway, type GatewayOptions, type OssCredentials, type OssGateway, type ListedObject } from '../oss/gateway';
 import { encryptObject, type ObjectResult } from '../core/encrypt';
+import { SKIP_REASONS } from '../core/decide';
 import { withRetry } from '../core/retry';
 import type { Policy } from '../config';
 import type { Logger } from '../log';
@@ -440,6 +441,7 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
           if (result.outcome === 'failed' && opts.signal?.aborted) return;
           if (result.outcome !== 'failed') limiter.onSuccess();
           if (result.dryRun) counts.wouldEncrypt = (counts.wouldEncrypt ?? 0) + 1;
+          if (result.outcome === 'skipped' && result.reason === SKIP_REASONS.REPLACED) counts.replaced = (counts.replaced ?? 0) + 1;
           if (await copiedBeforeInterruption(item, result)) {
             finish(item, { ...rowOf(result), outcome: 'encrypted', reason: COPIED_BEFORE_INTERRUPTION }, 'encrypted');
           } else {

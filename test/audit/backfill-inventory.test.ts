@@ -17,6 +17,7 @@ import { buildEvent } from '../../src/backfill/fanout';
 import type { FcInvoker } from '../../src/remote/fc-invoker';
 import { runAudit } from '../../src/audit/run';
 import { KEY_A, KEY_B, mixedSpecs, upload, type Spec } from './mixed-bucket';
+import { oaeCli } from './run-audit-cli';
 
 const silent = pino({ level: 'silent' });
 
@@ -94,7 +95,7 @@ describe('backfill with an inventory', () => {
     oss.requestLog.clear();
     const report = join(dir, 'stale.jsonl');
     const summary = await runBackfill(opts(bucket, inv.manifest, report));
-    expect(summary).toMatchObject({ complete: true, failed: 0, encrypted: 1, inventoryEncrypted: 1 });
+    expect(summary).toMatchObject({ complete: true, failed: 0, encrypted: 1, inventoryEncrypted: 1, replaced: 1 });
     const rows = Object.fromEntries(rowsOf(report).map((r) => [r.key, `${r.outcome}:${r.reason}`]));
     expect(rows).toEqual({
       'a/deleted since': 'skipped:gone',
@@ -134,6 +135,19 @@ describe('backfill with an inventory', () => {
     for (const s of specs) expect((await c.head(s.key)).res.headers).toHaveProperty('x-oss-server-side-encryption', 'SM4');
     const rows = Object.fromEntries(rowsOf(report).map((r) => [r.key, r.outcome]));
     expect(rows).toEqual({ 'r/aes': 'encrypted', 'r/sm4': 'skipped', 'r/plain': 'encrypted' });
+  });
+
+  it('the CLI summary counts objects replaced since the inventory and says how to cover them', async () => {
+    const bucket = 'bfi-replaced';
+    await oss.createBucket(bucket);
+    const c = ossClient(oss, bucket);
+    await upload(c, [{ key: 'x/one', size: 5, storageClass: 'Standard', sse: 'none' }, { key: 'x/two', size: 6, storageClass: 'Standard', sse: 'none' }]);
+    const inv = await oss.inventory(bucket, { dir: join(dir, 'replaced') });
+    await c.put('x/two', Buffer.from('re-uploaded plaintext'));
+    const r = await oaeCli('backfill', ['--bucket', bucket, '--region', oss.region, '--endpoint', oss.endpoint, '--manifest', inv.manifest], { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, LOG_LEVEL: 'silent' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\n {2}1 object was rewritten since the inventory was taken and skipped as "replaced" \(not checked, and\n {2}possibly plaintext.*\); rerun from a listing \(omit --manifest\) or a fresh inventory to cover them/);
+    expect((await c.head('x/two')).res.headers).not.toHaveProperty('x-oss-server-side-encryption');
   });
 
   it('with --fanout: encrypted rows are not sent (inventory-encrypted), plaintext rows are sent with the inventory ETag', async () => {
