@@ -10,6 +10,8 @@ export interface CostInputs {
   objects: number;
   plaintextObjects: number;
   encryptedObjects: number;
+  /** Objects whose encryption is not known (an inventory row without a value, a failed HEAD): a backfill HEADs them. */
+  unknownObjects?: number;
   /** Copy-side requests for the plaintext objects: 1 per CopyObject, Initiate + parts + Complete per multipart object. */
   copyRequests: number;
   /** Plaintext objects in archive classes: HEADed, then skipped as archive-not-restored unless restored first. */
@@ -38,6 +40,8 @@ export interface BackfillEstimate {
    * algorithm or key; their copies are not in the figures (neither an inventory nor a sample says how many differ).
    */
   reencryptHeads?: number;
+  /** Objects of unknown encryption, HEADed by a backfill (in fromInventory; their possible copies are not). */
+  unknownHeads?: number;
   /** Sequential requests per plaintext object (HEAD, ACL read, copy). */
   sequentialRequests: number;
   local?: { concurrency: number; seconds: number };
@@ -68,7 +72,9 @@ export function estimateBackfill(c: CostInputs, o: EstimateOptions): BackfillEst
   const toEncrypt = c.plaintextObjects - archived;
   // An archived object costs its HEAD only (decide skips it before the ACL read).
   const reencryptHeads = o.policy.onMismatch === 'reencrypt' ? c.encryptedObjects : 0;
-  const inventoryRequests = toEncrypt * perPlain + archived + c.copyRequests + reencryptHeads;
+  // Unknown rows are HEADed by a backfill (their copies, if plaintext, are not in the figure).
+  const unknownHeads = c.unknownObjects ?? 0;
+  const inventoryRequests = toEncrypt * perPlain + archived + c.copyRequests + reencryptHeads + unknownHeads;
   const listPages = Math.ceil(c.objects / 1000);
   const listingRequests = listPages + c.objects + toEncrypt * acl + c.copyRequests;
   const per = (n: number) => (c.objects > 0 ? n / c.objects : 0);
@@ -81,6 +87,7 @@ export function estimateBackfill(c: CostInputs, o: EstimateOptions): BackfillEst
     fromListing: { requests: listingRequests, perObject: per(listingRequests) },
     sequentialRequests: sequential,
     ...(reencryptHeads > 0 ? { reencryptHeads } : {}),
+    ...(unknownHeads > 0 ? { unknownHeads } : {}),
   };
   if (o.roundTripMs !== undefined) {
     est.roundTripMs = o.roundTripMs;

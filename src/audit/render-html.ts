@@ -4,7 +4,11 @@
  * in a `data-value` attribute so a test (and a reader's tooling) can compare it with `--json`.
  */
 import type { CoverageRow } from './aggregate';
-import { coverage, formatBytes, formatCount, formatSeconds, formatShare } from './format';
+import { coverage, formatBytes as formatBytesKnown, formatCount, formatSeconds, formatShare } from './format';
+
+/** Set per rendering (synchronous): an inventory without a Size column shows every byte figure as unknown. */
+let bytesKnown = true;
+const formatBytes = (n: number) => (bytesKnown ? formatBytesKnown(n) : '?');
 import { prefixLabel } from './prefix';
 import type { AuditReport } from './run';
 
@@ -75,6 +79,7 @@ function table(id: string, rows: CoverageRow[], label: (r: CoverageRow) => strin
 }
 
 export function renderAuditHtml(r: AuditReport): string {
+  bytesKnown = r.bytesKnown !== false;
   const t = r.totals;
   const src = r.source.kind === 'inventory'
     ? `inventory <code>${esc(r.source.manifest)}</code>${r.source.inventoryCreatedAt ? ` (scanned ${esc(r.source.inventoryCreatedAt)})` : ''}`
@@ -119,6 +124,7 @@ code{background:#f3f3f3;padding:0 3px}
 </tbody></table></div>
 <p class="legend"><span style="background:${COLORS.encrypted}"></span>encrypted<span style="background:${COLORS.plaintext}"></span>plaintext<span style="background:${COLORS.unknown}"></span>unknown (share of bytes)</p>
 ${sampling}
+${bytesKnown ? '' : '<p class="note" id="bytes-unknown">Sizes are unknown (?): the inventory has no Size column, so shares are by objects.</p>'}
 ${noncurrent}
 <h2>By prefix (depth ${r.depth}), largest plaintext first</h2>
 ${stackedBars('chart-prefix', r.byPrefix, (x) => prefixLabel(x.name))}

@@ -1,6 +1,6 @@
 /** The terminal rendering of an audit report: totals, tables with coverage bars, the backfill estimate. */
 import type { CoverageRow } from './aggregate';
-import { coverage, escapeControl, formatBytes, formatCount, formatSeconds, formatShare } from './format';
+import { coverage, escapeControl, formatBytes as formatBytesKnown, formatCount, formatSeconds, formatShare } from './format';
 import { prefixLabel } from './prefix';
 import type { AuditReport, AuditProgress } from './run';
 
@@ -26,7 +26,8 @@ export function coverageBar(share: number, width = BAR): string {
   return `[${'█'.repeat(fill)}${'░'.repeat(width - fill)}]`;
 }
 
-function table(title: string, rows: CoverageRow[], label: (r: CoverageRow) => string, limit: number): string[] {
+function table(title: string, rows: CoverageRow[], label: (r: CoverageRow) => string, limit: number, bytesKnown = true): string[] {
+  const formatBytes = bytesKnown ? formatBytesKnown : () => '?';
   const shown = rows.slice(0, limit);
   const head = ['', 'objects', 'plaintext', 'bytes', 'plaintext bytes', 'encrypted (bytes)'];
   const body = shown.map((r) => [
@@ -46,6 +47,8 @@ function table(title: string, rows: CoverageRow[], label: (r: CoverageRow) => st
 
 export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile?: string } = {}): string {
   const limit = opts.limit ?? 20;
+  // An inventory without a Size column: byte figures are not known (shown as ?), and shares are by objects.
+  const formatBytes = r.bytesKnown === false ? () => '?' : formatBytesKnown;
   const t = r.totals;
   const src = r.source.kind === 'inventory'
     ? `inventory ${r.source.manifest}${r.source.inventoryCreatedAt ? ` (scanned ${r.source.inventoryCreatedAt})` : ''}`
@@ -58,7 +61,9 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
   lines.push(`  encrypted  ${formatCount(t.encryptedObjects).padStart(12)} objects ${formatShare(t.encryptedObjects, t.objects).padStart(6)}  ${formatBytes(t.encryptedBytes).padStart(10)} ${formatShare(t.encryptedBytes, t.bytes).padStart(6)}${est}`);
   lines.push(`  plaintext  ${formatCount(t.plaintextObjects).padStart(12)} objects ${formatShare(t.plaintextObjects, t.objects).padStart(6)}  ${formatBytes(t.plaintextBytes).padStart(10)} ${formatShare(t.plaintextBytes, t.bytes).padStart(6)}${est}`);
   if (t.unknownObjects > 0) lines.push(`  unknown    ${formatCount(t.unknownObjects).padStart(12)} objects ${formatShare(t.unknownObjects, t.objects).padStart(6)}  ${formatBytes(t.unknownBytes).padStart(10)}`);
-  lines.push(`  ${coverageBar(coverage(t), 40)} ${formatShare(t.encryptedBytes, t.bytes)} of bytes encrypted`);
+  lines.push(r.bytesKnown === false
+    ? `  ${coverageBar(coverage(t), 40)} ${formatShare(t.encryptedObjects, t.objects)} of objects encrypted (sizes unknown: the inventory has no Size column)`
+    : `  ${coverageBar(coverage(t), 40)} ${formatShare(t.encryptedBytes, t.bytes)} of bytes encrypted`);
   const nv = r.noncurrentVersions;
   if (nv) {
     lines.push(`  older (noncurrent) versions, not in the figures above: ${formatCount(nv.objects)} versions, ${formatBytes(nv.bytes)}; ${formatCount(nv.deleteMarkers)} delete marker${nv.deleteMarkers === 1 ? '' : 's'}`);
@@ -78,9 +83,9 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
   if (r.gone > 0) lines.push(`  ${formatCount(r.gone)} listed objects were deleted before their HEAD (not counted)`);
   if (r.headErrors > 0) lines.push(`  ${formatCount(r.headErrors)} HEADs failed (counted as unknown), the first: ${escapeControl(r.firstHeadError ?? '?')}`);
   lines.push('');
-  lines.push(...table(`By prefix (depth ${r.depth}), largest plaintext first:`, r.byPrefix, (x) => prefixLabel(x.name), limit));
+  lines.push(...table(`By prefix (depth ${r.depth}), largest plaintext first:`, r.byPrefix, (x) => prefixLabel(x.name), limit, r.bytesKnown !== false));
   lines.push('');
-  lines.push(...table('By storage class:', r.byStorageClass, (x) => x.name, limit));
+  lines.push(...table('By storage class:', r.byStorageClass, (x) => x.name, limit, r.bytesKnown !== false));
   lines.push('');
   if (r.byAlgorithm) {
     lines.push(`By algorithm${r.sampling ? ' (scaled from the sample)' : ''}:`);
@@ -96,6 +101,7 @@ export function renderAuditText(r: AuditReport, opts: { limit?: number; htmlFile
   const e = r.estimate;
   lines.push(`Backfill of the plaintext part (${formatCount(e.toEncrypt)} objects to encrypt${e.archivedPlaintext > 0 ? `; ${formatCount(e.archivedPlaintext)} more are in an archive class and are skipped until restored` : ''}):`);
   lines.push(`  OSS requests: ${formatCount(e.fromInventory.requests)} with --manifest (${e.fromInventory.perObject.toFixed(2)} per object), ${formatCount(e.fromListing.requests)} from a listing (${e.fromListing.perObject.toFixed(2)} per object)`);
+  if (e.unknownHeads) lines.push(`  ${formatCount(e.unknownHeads)} objects of unknown encryption are HEADed too (in both counts); their copies, if plaintext, are not counted`);
   if (e.reencryptHeads) lines.push(`  SSE_ON_MISMATCH=reencrypt: ${formatCount(e.reencryptHeads)} encrypted objects are HEADed too (in both counts), to find other algorithms or keys; their copies are not counted`);
   if (e.local && e.roundTripMs !== undefined) {
     lines.push(`  time here: ~${formatSeconds(e.local.seconds)} (${e.local.concurrency} in flight × ${e.sequentialRequests} sequential requests at the ${e.roundTripSource === 'measured' ? 'measured' : 'given'} ${e.roundTripMs} ms round trip)`);

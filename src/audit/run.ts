@@ -19,6 +19,10 @@ import { CoverageAccumulator, type AuditObject, type Breakdowns, type CoverageRo
 import { copyRequestsFor, estimateBackfill, type BackfillEstimate } from './estimate';
 import { Reservoir, byteShareInterval, proportionInterval, seededRandom, type Interval } from './sample';
 import { AuditInventoryError, AuditOptionsError } from './errors';
+import { escapeControl } from './format';
+
+/** The storage class shown for objects of an inventory without a StorageClass column. */
+export const UNKNOWN_CLASS = '(unknown)';
 
 export const DEFAULT_AUDIT_CONCURRENCY = 64;
 
@@ -74,6 +78,8 @@ export interface SamplingError {
 
 export interface AuditReport extends Breakdowns {
   bucket: string;
+  /** False for an inventory without a Size column: every byte figure is then 0 and means "not known". */
+  bytesKnown: boolean;
   source: { kind: 'inventory'; manifest: string; inventoryCreatedAt?: string } | { kind: 'listing'; prefix: string; sampled: boolean };
   depth: number;
   generatedAt: string;
@@ -168,6 +174,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const aborted = () => opts.signal?.aborted === true;
   let sampling: SamplingError | undefined;
   let noncurrent: AuditReport['noncurrentVersions'];
+  let bytesKnown = true;
   let source: AuditReport['source'];
 
   try {
@@ -183,22 +190,36 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       const old = new CoverageAccumulator(0);
       let deleteMarkers = 0;
       let allVersions = false;
+      // Without these columns the inventory does not say sizes or classes: shown as unknown, not 0 B / Standard.
+      const haveSize = m.columns.includes('Size');
+      const haveClass = m.columns.includes('StorageClass');
+      if (!haveSize) bytesKnown = false;
+      const classOf = (c: string | undefined) => c ?? (haveClass ? 'Standard' : UNKNOWN_CLASS);
+      let unrecognised = 0;
+      let firstUnrecognised: { value: string; key: string } | undefined;
       for await (const row of manifestRows(m, { bucket: opts.bucket })) {
         if (aborted()) break;
         if ('ignored' in row) {
           allVersions = true;
           if (row.ignored === 'delete-marker') deleteMarkers += 1;
           else {
-            const v: AuditObject = { key: row.item.key, size: row.item.size ?? 0, storageClass: row.item.storageClass ?? 'Standard' };
+            const v: AuditObject = { key: row.item.key, size: row.item.size ?? 0, storageClass: classOf(row.item.storageClass) };
             old.count(v);
             old.observe(v, { state: row.item.encrypted === undefined ? 'unknown' : row.item.encrypted ? 'encrypted' : 'plaintext' });
           }
           continue;
         }
-        const o: AuditObject = { key: row.key, size: row.size ?? 0, storageClass: row.storageClass ?? 'Standard' };
+        if (row.unrecognisedEncryption !== undefined) {
+          unrecognised += 1;
+          firstUnrecognised ??= { value: row.unrecognisedEncryption, key: row.key };
+        }
+        const o: AuditObject = { key: row.key, size: row.size ?? 0, storageClass: classOf(row.storageClass) };
         acc.count(o);
         acc.observe(o, { state: row.encrypted === undefined ? 'unknown' : row.encrypted ? 'encrypted' : 'plaintext' });
         listed += 1;
+      }
+      if (firstUnrecognised) {
+        throw new AuditInventoryError(opts.manifestFile, `${unrecognised} row${unrecognised === 1 ? ' has' : 's have'} an EncryptionStatus that is neither true nor false, the first "${escapeControl(firstUnrecognised.value)}" (key "${escapeControl(firstUnrecognised.key)}"); an OSS inventory writes true/false (S3 inventories write SSE-S3, SSE-KMS, NOT-SSE: not this format). Use the bucket's OSS inventory, or audit from a listing (omit --manifest)`);
       }
       if (allVersions || m.columns.includes('IsLatest')) noncurrent = { ...old.result().totals, name: 'noncurrent versions', deleteMarkers };
     } else {
@@ -285,7 +306,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   if (roundTripMs === undefined && oss && !aborted()) roundTripMs = await measureRoundTrip(oss, opts.bucket, requests);
   const t = breakdowns.totals;
   const estimate = estimateBackfill(
-    { objects: t.objects, plaintextObjects: t.plaintextObjects, encryptedObjects: t.encryptedObjects, copyRequests: acc.copyRequests(), archivedPlaintext: acc.archivedPlaintext() },
+    { objects: t.objects, plaintextObjects: t.plaintextObjects, encryptedObjects: t.encryptedObjects, unknownObjects: t.unknownObjects, copyRequests: acc.copyRequests(), archivedPlaintext: acc.archivedPlaintext() },
     {
       policy: opts.policy,
       ...(roundTripMs !== undefined ? { roundTripMs, roundTripSource } : {}),
@@ -297,6 +318,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   opts.onProgress?.(s);
   return {
     bucket: opts.bucket,
+    bytesKnown,
     source,
     depth,
     generatedAt: new Date().toISOString(),

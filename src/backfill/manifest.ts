@@ -45,6 +45,8 @@ export interface ManifestItem {
   size?: number;
   /** The EncryptionStatus column (true/false, any case); absent when the inventory lacks the column. */
   encrypted?: boolean;
+  /** An EncryptionStatus cell that is neither true nor false (not OSS's format), as written; `encrypted` is then unset. */
+  unrecognisedEncryption?: string;
   /** The ETag column, unquoted as the inventory writes it. */
   etag?: string;
   storageClass?: string;
@@ -248,9 +250,10 @@ async function* readRows(path: string, f: RowFilter, bucket: string | undefined,
     const size = f.sizeIdx >= 0 && /^\d+$/.test(cells[f.sizeIdx] ?? '') ? Number(cells[f.sizeIdx]) : undefined;
     const item: ManifestItem = { key: decodeKey(rawKey) };
     if (size !== undefined) item.size = size;
-    // The docs write True/False (intl.en-US) and true/false (current zh-CN page); anything else is left unknown.
+    // The docs write True/False (intl.en-US) and true/false (current zh-CN page); anything else is left unknown (and kept, so the audit can refuse it).
     const enc = f.encryptionIdx >= 0 ? (cells[f.encryptionIdx] ?? '').toLowerCase() : '';
     if (enc === 'true' || enc === 'false') item.encrypted = enc === 'true';
+    else if (enc.trim() !== '') item.unrecognisedEncryption = cells[f.encryptionIdx] as string;
     if (f.etagIdx >= 0 && cells[f.etagIdx]) item.etag = (cells[f.etagIdx] as string).replace(/"/g, '');
     if (f.storageClassIdx >= 0 && cells[f.storageClassIdx]) item.storageClass = cells[f.storageClassIdx];
     yield noncurrent ? { ignored: 'noncurrent', item } : item;

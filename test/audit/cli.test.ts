@@ -3,7 +3,9 @@
  * report, --json equal to the uploaded truth, --html written, and Ctrl-C (SIGINT) stopping a listing audit
  * after the HEADs in flight with a partial report and exit 130.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type OSS from 'ali-oss';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +159,53 @@ describe('audit CLI', () => {
     // A current-versions inventory of the same bucket has no such section.
     const cur = (await oss.inventory(b, { dir: join(dir, 'versions-current') })).manifest;
     expect(JSON.parse((await auditCli(['--bucket', b, '--manifest', cur, '--json'], {})).stdout).noncurrentVersions).toBeUndefined();
+  });
+
+  /** A hand-written inventory (manifest.json + one gzip CSV data file), for values the local OSS never writes. */
+  function handInventory(name: string, schema: string, rows: string[][]): string {
+    const d = join(dir, name);
+    mkdirSync(join(d, 'data'), { recursive: true });
+    const gz = gzipSync(rows.map((r) => r.map((c) => `"${c}"`).join(',')).join('\n') + '\n');
+    writeFileSync(join(d, 'data', 'part.csv.gz'), gz);
+    const file = join(d, 'manifest.json');
+    writeFileSync(file, JSON.stringify({ creationTimestamp: '1764000000', fileFormat: 'CSV', fileSchema: schema, files: [{ key: 'data/part.csv.gz', MD5checksum: createHash('md5').update(gz).digest('hex') }], sourceBucket: 'cli-audit', version: '2019-09-01' }));
+    return file;
+  }
+
+  it('EncryptionStatus values that are not true/false (S3-style SSE-KMS, NOT-SSE): exit 1 naming the count and the first', async () => {
+    const schema = 'Bucket, Key, Size, StorageClass, ETag, EncryptionStatus';
+    const file = handInventory('s3style', schema, [
+      ['cli-audit', 'a/1', '10', 'Standard', 'E1', 'true'],
+      ['cli-audit', 'a/2', '20', 'Standard', 'E2', 'SSE-KMS'],
+      ['cli-audit', 'a/3', '30', 'Standard', 'E3', 'NOT-SSE'],
+    ]);
+    const r = await auditCli(['--bucket', 'cli-audit', '--manifest', file, '--json'], {});
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toMatch(/^oss-auto-encrypt audit: Inventory manifest .*: 2 rows have an EncryptionStatus that is neither true nor false, the first "SSE-KMS" \(key "a\/2"\); an OSS inventory writes true\/false/);
+    // An empty cell is unknown, not an error: the estimate counts a HEAD for it.
+    const empty = handInventory('empty-enc', schema, [['cli-audit', 'a/1', '10', 'Standard', 'E1', 'true'], ['cli-audit', 'a/2', '20', 'Standard', 'E2', '']]);
+    const e = await auditCli(['--bucket', 'cli-audit', '--manifest', empty, '--json'], {});
+    expect(e.code).toBe(0);
+    const report = JSON.parse(e.stdout);
+    expect(report.totals).toMatchObject({ objects: 2, encryptedObjects: 1, unknownObjects: 1 });
+    expect(report.estimate).toMatchObject({ unknownHeads: 1, fromInventory: { requests: 1 } });
+  });
+
+  it('an inventory without Size and StorageClass columns: bytes and class are shown as unknown, not 0 B / Standard', async () => {
+    const inv = (await oss.inventory('cli-audit', { dir: join(dir, 'nosize'), fields: ['EncryptionStatus'] })).manifest;
+    const j = JSON.parse((await auditCli(['--bucket', 'cli-audit', '--manifest', inv, '--json'], {})).stdout);
+    expect(j.bytesKnown).toBe(false);
+    expect(j.byStorageClass.map((c: { name: string }) => c.name)).toEqual(['(unknown)']);
+    const t = await auditCli(['--bucket', 'cli-audit', '--manifest', inv, '--rtt-ms', '1'], {});
+    expect(t.code).toBe(0);
+    expect(t.stdout).not.toMatch(/\b0 B\b/);
+    expect(t.stdout).not.toMatch(/^ {2}Standard /m);
+    expect(t.stdout).toMatch(/^ {2}\(unknown\) +\d+ +\d+ +\? +\? /m);
+    expect(t.stdout).toMatch(/of objects encrypted \(sizes unknown: the inventory has no Size column\)/);
+    const html = join(dir, 'nosize.html');
+    await auditCli(['--bucket', 'cli-audit', '--manifest', inv, '--html', html], {});
+    expect(readFileSync(html, 'utf8')).toContain('id="bytes-unknown"');
   });
 
   it('an inventory manifest that does not exist: one clear line, exit 1', async () => {
