@@ -195,6 +195,11 @@ export class CoverageAccumulator {
     }
   }
 
+  /** The source says the algorithm of every encrypted object (a HEAD does): build the breakdown even if none is encrypted. */
+  statesAlgorithms(): void {
+    this.algorithmKnown = true;
+  }
+
   /** Copy requests for the plaintext part of the population (scaled from the sample when sampled). */
   copyRequests(): number {
     return this.scaleUp(this.plainCopyRequests);

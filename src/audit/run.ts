@@ -225,6 +225,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     } else {
       const gw = oss as OssGateway;
       source = { kind: 'listing', prefix: opts.prefix ?? '', sampled: opts.sample !== undefined };
+      acc.statesAlgorithms(); // a HEAD says the algorithm, so an all-plaintext bucket still gets its breakdown ('none')
       const listing = listObjects(gw, opts.bucket, { ...(opts.prefix ? { prefix: opts.prefix } : {}), ...(opts.pageSize ? { pageSize: opts.pageSize } : {}) });
       const pageSize = opts.pageSize ?? 1000;
       /** HEADs one object; 'gone' when it was deleted since it was listed (then it is not in the bucket any more). */

@@ -208,6 +208,21 @@ describe('audit CLI', () => {
     expect(readFileSync(html, 'utf8')).toContain('id="bytes-unknown"');
   });
 
+  it('a listing audit of an all-plaintext bucket still has the algorithm breakdown (all "none")', async () => {
+    const b = 'cli-allplain';
+    await oss.createBucket(b);
+    const c = ossClient(oss, b);
+    for (const k of ['p/1', 'p/2', 'q/3']) await c.put(k, Buffer.from(k));
+    const j = await auditCli(['--bucket', b, '--region', oss.region, '--endpoint', oss.endpoint, '--json'], env);
+    expect(j.code).toBe(0);
+    const report = JSON.parse(j.stdout);
+    expect(report.byAlgorithm).toEqual([expect.objectContaining({ name: 'none', objects: 3, bytes: 9 })]);
+    expect(report.byKmsKey).toEqual([]);
+    const t = await auditCli(['--bucket', b, '--region', oss.region, '--endpoint', oss.endpoint], env);
+    expect(t.stdout).toMatch(/\nBy algorithm:\n {2}none +3 objects/);
+    expect(t.stdout).not.toContain('not in an inventory');
+  });
+
   it('an inventory manifest that does not exist: one clear line, exit 1', async () => {
     const r = await auditCli(['--bucket', 'cli-audit', '--manifest', join(dir, 'nope.json')], {});
     expect(r.code).toBe(1);
