@@ -16,3 +16,11 @@ export class AuditInventoryError extends AutoEncryptError {
     super(`Inventory manifest ${file}: ${problem}.`);
   }
 }
+
+/** Stopped (Ctrl-C) while the inventory's data files were being checked: no row was counted yet, so no report. */
+export class AuditStoppedError extends AutoEncryptError {
+  readonly code = 'AUDIT_STOPPED';
+  constructor(file: string) {
+    super(`stopped while checking the data files of inventory ${file} (MD5 and row count), before any row was counted; nothing to report`);
+  }
+}

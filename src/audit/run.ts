@@ -18,7 +18,7 @@ import { RateMeter } from '../backfill/progress';
 import { CoverageAccumulator, type AuditObject, type Breakdowns, type CoverageRow, type Observation } from './aggregate';
 import { copyRequestsFor, estimateBackfill, type BackfillEstimate } from './estimate';
 import { Reservoir, byteShareInterval, proportionInterval, seededRandom, type Interval } from './sample';
-import { AuditInventoryError, AuditOptionsError } from './errors';
+import { AuditInventoryError, AuditOptionsError, AuditStoppedError } from './errors';
 import { escapeControl } from './format';
 
 /** The storage class shown for objects of an inventory without a StorageClass column. */
@@ -169,6 +169,11 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
         credentials: opts.connection.credentials,
         timeoutMs: opts.policy.timeoutMs,
         retry: opts.policy.retry,
+        // Every retried request is a request too (HEADs to objects; listings and the round-trip probe to the bucket).
+        onRetry: ({ operation }) => {
+          if (operation === 'HeadObject') requests.object += 1;
+          else requests.bucket += 1;
+        },
       })
     : undefined;
   const aborted = () => opts.signal?.aborted === true;
@@ -179,7 +184,10 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
 
   try {
     if (opts.manifestFile) {
-      const m = await openManifest(opts.manifestFile, { bucket: opts.bucket });
+      const file = opts.manifestFile;
+      const m = await openManifest(file, { bucket: opts.bucket, ...(opts.signal ? { signal: opts.signal } : {}) }).catch((err: unknown) => {
+        throw aborted() ? new AuditStoppedError(file) : err;
+      });
       if (!m.columns.includes('EncryptionStatus')) {
         throw new AuditInventoryError(opts.manifestFile, `its fileSchema (${m.columns.join(', ')}) has no EncryptionStatus column; add EncryptionStatus to the inventory rule's optional fields, or audit from a listing (omit --manifest)`);
       }
@@ -223,17 +231,23 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       }
       if (allVersions || m.columns.includes('IsLatest')) noncurrent = { ...old.result().totals, name: 'noncurrent versions', deleteMarkers };
     } else {
-      const gw = oss as OssGateway;
+      // Each listing page is one bucket request (its retries are counted by onRetry).
+      const gw: OssGateway = {
+        ...(oss as OssGateway),
+        listV2: (b, q) => {
+          requests.bucket += 1;
+          return (oss as OssGateway).listV2(b, q);
+        },
+      };
       source = { kind: 'listing', prefix: opts.prefix ?? '', sampled: opts.sample !== undefined };
       acc.statesAlgorithms(); // a HEAD says the algorithm, so an all-plaintext bucket still gets its breakdown ('none')
       const listing = listObjects(gw, opts.bucket, { ...(opts.prefix ? { prefix: opts.prefix } : {}), ...(opts.pageSize ? { pageSize: opts.pageSize } : {}) });
-      const pageSize = opts.pageSize ?? 1000;
       /** HEADs one object; 'gone' when it was deleted since it was listed (then it is not in the bucket any more). */
       const head = async (o: AuditObject): Promise<Observation | 'gone'> => {
         headed += 1;
         try {
           const r = await gw.head(opts.bucket, o.key);
-          requests.object += 1 + r.retriedRequestIds.length;
+          requests.object += 1;
           return observationOf(r.head);
         } catch (err) {
           requests.object += 1;
@@ -295,7 +309,6 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
           seed,
         };
       }
-      requests.bucket += Math.max(1, Math.ceil(listed / pageSize));
     }
   } finally {
     if (timer) clearInterval(timer);

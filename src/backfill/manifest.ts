@@ -153,7 +153,10 @@ function rowFilter(columns: string[]): RowFilter {
 }
 
 /** Opens and checks a manifest: JSON shape, checksum, every data file present, intact and matching its MD5. */
-export async function openManifest(file: string, opts: { bucket?: string } = {}): Promise<InventoryManifest> {
+/** Thrown by openManifest when its signal stops the check of the data files (MD5 and row count) part-way. */
+export const MANIFEST_CHECK_STOPPED = 'check stopped by a signal before it was complete';
+
+export async function openManifest(file: string, opts: { bucket?: string; signal?: AbortSignal } = {}): Promise<InventoryManifest> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -201,6 +204,7 @@ export async function openManifest(file: string, opts: { bucket?: string } = {})
     let rows = 0;
     try {
       for await (const row of readRows(path, filter, bucket, (chunk) => hash.update(chunk))) {
+        if (opts.signal?.aborted) throw new ManifestError(file, MANIFEST_CHECK_STOPPED);
         if ('ignored' in row) ignoredRows += 1;
         else rows += 1;
       }

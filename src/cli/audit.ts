@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from './command';
 import { loadPolicy } from '../config';
 import { AutoEncryptError } from '../errors';
-import { AuditOptionsError } from '../audit/errors';
+import { AuditOptionsError, AuditStoppedError } from '../audit/errors';
 import { DEFAULT_AUDIT_CONCURRENCY, runAudit, type AuditOptions, type AuditProgress } from '../audit/run';
 import { renderAuditProgress, renderAuditText } from '../audit/render-text';
 import { renderAuditHtml } from '../audit/render-html';
@@ -151,7 +151,9 @@ export const command: Command = {
     const onSignal = (sig: NodeJS.Signals) => {
       signals += 1;
       if (signals > 1) process.exit(130);
-      err.write(`\n${sig}: stopping after the HEADs in flight (again to exit at once)…\n`);
+      err.write(args.options.manifestFile
+        ? `\n${sig}: stopping the inventory read; the rows read so far are reported (again to exit at once)…\n`
+        : `\n${sig}: stopping after the HEADs in flight (again to exit at once)…\n`);
       controller.abort();
     };
     process.on('SIGINT', onSignal);
@@ -186,7 +188,7 @@ export const command: Command = {
       if (tty && lastWidth > 0) err.write('\n');
       if (e instanceof AutoEncryptError) {
         err.write(`oss-auto-encrypt audit: ${e.message}\n`);
-        return e instanceof AuditOptionsError ? 2 : 1;
+        return e instanceof AuditOptionsError ? 2 : e instanceof AuditStoppedError ? 130 : 1;
       }
       throw e;
     } finally {

@@ -12,7 +12,7 @@ import { startTestOss, ossClient, type OssClient } from '../helpers/local-oss';
 import type { LocalOss } from '../../src/local-oss';
 import { loadPolicy } from '../../src/config';
 import { runAudit, type AuditOptions, type AuditReport } from '../../src/audit/run';
-import { AuditInventoryError, AuditOptionsError } from '../../src/audit/errors';
+import { AuditInventoryError, AuditOptionsError, AuditStoppedError } from '../../src/audit/errors';
 import { KEY_A, KEY_B, mixedSpecs, topPrefix, truthOf, upload, type Spec } from './mixed-bucket';
 
 const OBJECT_OPS = /Object|Part|Multipart|Acl|Tagging|Symlink|Restore/;
@@ -140,6 +140,22 @@ describe('audit against the local OSS', () => {
     expect(full.sampling?.plaintextObjectShare.standardError).toBe(0);
   });
 
+  it('the requests the audit reports are the requests the server saw, retries of listing pages and HEADs included', async () => {
+    oss.requestLog.clear();
+    oss.faults.set([{ op: 'ListObjectsV2', rate: 1, kind: 'http503', times: 2 }, { op: 'HeadObject', rate: 1, kind: 'http500', times: 3 }]);
+    let r: AuditReport;
+    try {
+      r = await runAudit(opts({ roundTripMs: 1 }));
+    } finally {
+      oss.faults.clear();
+    }
+    const seen = oss.requestLog.entries().filter((e) => e.bucket === bucket);
+    expect(r.headErrors).toBe(0);
+    expect(r.requests.object).toBe(seen.filter((e) => e.op === 'HeadObject').length);
+    expect(r.requests.bucket).toBe(seen.filter((e) => /^ListObjects/.test(e.op)).length);
+    expect(r.requests.bucket).toBe(Math.ceil(specs.length / 10) + 2);
+  });
+
   it('--sample N HEADs the sample in a shuffled order, not in listing order (a stopped sample stays uniform)', async () => {
     oss.requestLog.clear();
     // A reservoir as large as the bucket keeps every object in listing order; one HEAD at a time shows the order.
@@ -197,6 +213,15 @@ describe('audit against the local OSS', () => {
     } finally {
       oss.faults.clear();
     }
+  });
+
+  it('stopped while the inventory\'s data files are being checked (MD5 pass): stops there, saying so, instead of reading them all', async () => {
+    const inv = await oss.inventory(bucket, { dir: join(dir, 'stop-check'), rowsPerFile: 5 });
+    const stop = new AbortController();
+    stop.abort();
+    const err = await runAudit({ bucket, manifestFile: inv.manifest, policy: loadPolicy({}), signal: stop.signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditStoppedError);
+    expect((err as Error).message).toMatch(/^stopped while checking the data files of inventory .*manifest\.json \(MD5 and row count\), before any row was counted; nothing to report$/);
   });
 
   it('bad input: every problem at once, and an inventory without EncryptionStatus names the fix', async () => {
