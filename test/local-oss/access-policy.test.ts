@@ -67,6 +67,31 @@ describe.each([['V1', false], ['V4', true]])('deny rules (%s)', (_n, v4) => {
   });
 });
 
+describe('deny rules on a copy between buckets', () => {
+  let oss: LocalOss;
+  beforeAll(async () => {
+    oss = await startTestOss({ buckets: ['test-bucket', 'src-bucket'], multipartMinPartBytes: 1 });
+    await ossClient(oss, 'src-bucket').put('k', Buffer.from('secret'));
+  });
+  afterEach(() => oss.access.clear());
+  afterAll(() => oss.close());
+
+  it('checks oss:GetObject against the source bucket (CopyObject and UploadPartCopy), not the destination', async () => {
+    const c = ossClient(oss, 'test-bucket');
+    oss.access.deny({ action: 'oss:GetObject', bucket: 'src-bucket' });
+    expect(await failure(c.copy('stolen', 'k', 'src-bucket'))).toMatchObject({ status: 403, code: 'AccessDenied' });
+    const { uploadId } = await c.initMultipartUpload('stolen-mp');
+    const part = await rawRequest(oss, { method: 'PUT', bucket: 'test-bucket', key: 'stolen-mp', subres: { partNumber: '1', uploadId }, headers: { 'x-oss-copy-source': '/src-bucket/k' } });
+    expect(part.status).toBe(403);
+    expect(part.body).toContain('<AuthAction>oss:GetObject</AuthAction>');
+    oss.access.clear();
+    oss.access.deny({ action: 'oss:GetObject', bucket: 'test-bucket' });
+    expect((await c.copy('copied', 'k', 'src-bucket')).res.status).toBe(200);
+    const ok = await rawRequest(oss, { method: 'PUT', bucket: 'test-bucket', key: 'stolen-mp', subres: { partNumber: '1', uploadId }, headers: { 'x-oss-copy-source': '/src-bucket/k' } });
+    expect(ok.status).toBe(200);
+  });
+});
+
 describe('requiredActions', () => {
   const req = (op: string, query = '', headers: Record<string, string> = {}) =>
     requiredActions({ op, principal: { accessKeyId: 'AK', sts: false }, query: new URLSearchParams(query), headers });

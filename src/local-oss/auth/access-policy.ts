@@ -4,6 +4,7 @@
  * A denied request gets what OSS answers an explicit RAM Deny (EC 0003-00000201 page): 403 AccessDenied
  * "Access denied by bucket policy." with an AccessDeniedDetail naming the action.
  */
+import { parseCopySource } from '../copy-source';
 import { OssError } from '../errors';
 import type { Principal } from './authenticate';
 
@@ -50,7 +51,7 @@ export function requiredActions(r: AccessRequest): string[] {
   const versioned = r.query.has('versionId');
   const sourceVersioned = /[?&]versionId=/.test(r.headers['x-oss-copy-source'] ?? '');
   return base.map((a, i) => {
-    const copyRead = (r.op === 'CopyObject' || r.op === 'UploadPartCopy') && i === 1;
+    const copyRead = isCopy(r.op) && i === 1;
     return (copyRead ? sourceVersioned : versioned) && VERSION_FORMS[a] ? VERSION_FORMS[a]! : a;
   });
 }
@@ -71,9 +72,10 @@ export class AccessPolicy {
   /** Throws 403 AccessDenied when a rule denies one of the actions the request needs. */
   check(r: AccessRequest): void {
     if (this.rules.length === 0) return;
-    for (const action of requiredActions(r)) {
+    for (const [i, action] of requiredActions(r).entries()) {
+      const bucket = i === 1 && isCopy(r.op) ? copySourceBucket(r.headers['x-oss-copy-source']) : r.bucket;
       const hit = this.rules.find((d) => (d.accessKeyId === undefined || d.accessKeyId === r.principal.accessKeyId)
-        && (d.bucket === undefined || d.bucket === r.bucket) && actionMatches(d.action, action));
+        && (d.bucket === undefined || d.bucket === bucket) && actionMatches(d.action, action));
       if (hit) {
         throw new OssError('AccessDenied', 'Access denied by bucket policy.', {
           'AccessDeniedDetail/PolicyType': 'AccountLevelIdentityBasedPolicy',
@@ -84,6 +86,16 @@ export class AccessPolicy {
       }
     }
   }
+}
+
+const isCopy = (op: string): boolean => op === 'CopyObject' || op === 'UploadPartCopy';
+
+/**
+ * A copy's read action (its second one) is checked against the bucket it reads from, as RAM evaluates
+ * oss:GetObject on the source resource. A malformed header is refused by the operation itself (400), so no bucket here.
+ */
+function copySourceBucket(value: string | undefined): string | undefined {
+  try { return parseCopySource(value).bucket; } catch { return undefined; }
 }
 
 function actionMatches(pattern: string, action: string): boolean {
