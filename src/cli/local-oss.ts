@@ -34,7 +34,7 @@ Options:
   --latency-ms N        delay every response by N ms
   --fault-rate P        answer a fraction P (0..1) of requests with 503 ServiceUnavailable
   --seed N              seed of the fault PRNG (default 1)
-  --region R            region id (default cn-hangzhou; clients use region "oss-R")
+  --region R            region id (default cn-hangzhou; "oss-cn-hangzhou" also accepted; clients use region "oss-R")
   --access-key-id ID    fixed credentials instead of random ones (both or neither)
   --access-key-secret S
   --restore-delay-ms N  how long a RestoreObject stays ongoing-request="true" (default 0: restored at once)
@@ -89,7 +89,8 @@ export function parseLocalOssArgs(argv: string[]): LocalOssCliOptions {
       case '--latency-ms': o.latencyMs = num(name, value(), 0, 600_000); break;
       case '--fault-rate': o.faultRate = num(name, value(), 0, 1); break;
       case '--seed': o.seed = num(name, value(), 0, 2 ** 32 - 1); break;
-      case '--region': o.region = value(); break;
+      // ali-oss spells the region `oss-cn-hangzhou`; the server wants the region id (startLocalOss strips it too).
+      case '--region': o.region = value().replace(/^oss-/, ''); break;
       case '--access-key-id': o.accessKeyId = value(); break;
       case '--access-key-secret': o.accessKeySecret = value(); break;
       case '--restore-delay-ms': o.restoreDelayMs = num(name, value(), 0, 7 * 24 * 3600 * 1000); break;

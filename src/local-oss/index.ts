@@ -38,7 +38,7 @@ export { writeInventoryFiles, encodeInventoryKey, type InventoryFiles, type Inve
 
 export interface LocalOssOptions {
   host?: string; port?: number;              // 127.0.0.1, 0
-  region?: string;                           // 'cn-hangzhou' (ali-oss clients use region 'oss-cn-hangzhou')
+  region?: string;                           // 'cn-hangzhou'; the ali-oss spelling 'oss-cn-hangzhou' is accepted (prefix stripped)
   accountId?: string;                        // '1234567890123456'
   accessKeyId?: string; accessKeySecret?: string; // random when absent
   buckets?: string[];                        // created at start
@@ -118,7 +118,9 @@ function randomAk(): { accessKeyId: string; accessKeySecret: string } {
 }
 
 export async function startLocalOss(opts: LocalOssOptions = {}): Promise<LocalOss> {
-  const o = { ...LOCAL_OSS_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof LOCAL_OSS_DEFAULTS & LocalOssOptions;
+  const o = { ...LOCAL_OSS_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as Omit<typeof LOCAL_OSS_DEFAULTS, 'region'> & LocalOssOptions & { region: string };
+  // V4 scopes and Location headers use the region id; ali-oss users naturally pass their client's `oss-<id>`.
+  o.region = o.region.replace(/^oss-/, '');
   const ak = o.accessKeyId && o.accessKeySecret ? { accessKeyId: o.accessKeyId, accessKeySecret: o.accessKeySecret } : randomAk();
   const kms = new Kms({ region: o.region, accountId: o.accountId, enabled: o.kms?.enabled, keys: o.kms?.keys });
   const blobs = await createBlobStore({ dataDir: o.dataDir, kms });

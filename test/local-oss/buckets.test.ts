@@ -122,3 +122,15 @@ describe.each([['V1', false], ['V4', true]])('buckets (%s)', (_n, v4) => {
     expect((await b.get('k')).content.toString()).toBe('n2');
   });
 });
+
+describe('region given in the ali-oss spelling', () => {
+  it('startLocalOss({ region: "oss-cn-shanghai" }) serves V4 clients and reports the location once prefixed', async () => {
+    const oss = await startTestOss({ region: 'oss-cn-shanghai' });
+    try {
+      expect(oss.region).toBe('cn-shanghai');
+      const v4 = ossClient(oss, 'test-bucket', { v4: true });
+      expect((await v4.put('k', Buffer.from('x'))).res.status).toBe(200);
+      expect((await v4.getBucketLocation('test-bucket')).location).toBe('oss-cn-shanghai');
+    } finally { await oss.close(); }
+  });
+});

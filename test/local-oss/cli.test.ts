@@ -18,6 +18,11 @@ describe('parseLocalOssArgs', () => {
     });
   });
 
+  it('takes --region in the ali-oss spelling (oss-cn-shanghai) as the region id', () => {
+    expect(parseLocalOssArgs(['--region', 'oss-cn-shanghai']).region).toBe('cn-shanghai');
+    expect(parseLocalOssArgs(['--region', 'cn-shanghai']).region).toBe('cn-shanghai');
+  });
+
   it.each([
     [['--port', 'x'], /--port needs a number/],
     [['--fault-rate', '2'], /--fault-rate needs a number from 0 to 1/],
