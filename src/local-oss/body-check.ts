@@ -18,6 +18,21 @@ export function checkPayloadHashFormat(sha256: string | undefined): void {
     { ArgumentName: 'x-oss-content-sha256', ArgumentValue: sha256.slice(0, 80) }, SHA256_EC);
 }
 
+/** The only Content-MD5 spelling an MD5 can have: 16 bytes as padded base64 (RFC 1864). */
+const CANONICAL_MD5 = /^[A-Za-z0-9+/]{22}==$/;
+const MD5_EC = '0016-00000104';
+
+/**
+ * Throws 400 InvalidDigest before any body is read when Content-MD5 is not 24 characters of padded base64 (missing
+ * padding, trailing junk, other characters): Node's base64 decoder would otherwise skip or truncate them and accept the
+ * value. OSS's answer to a malformed value is not documented; InvalidDigest (its answer to a wrong one) is our choice.
+ */
+export function checkContentMd5Format(contentMd5: string | undefined): void {
+  if (contentMd5 === undefined || CANONICAL_MD5.test(contentMd5)) return;
+  throw new OssError('InvalidDigest', `Content-MD5 "${contentMd5.slice(0, 80)}" is not the base64 of a 16-byte MD5 (24 characters ending in "==").`,
+    { 'Content-MD5': contentMd5.slice(0, 80) }, MD5_EC);
+}
+
 /**
  * Yields the body's chunks and, at its end, throws if it does not match `contentMd5` (base64) or `sha256` (hex;
  * UNSIGNED-PAYLOAD or undefined = not checked).
@@ -33,7 +48,7 @@ export async function* verifiedBody(body: AsyncIterable<Buffer | string>, expect
   }
   // Decoded, not compared as text: Node's base64 reading is what the per-operation check always used.
   if (md5 && !md5.digest().equals(Buffer.from(expect.contentMd5!, 'base64'))) {
-    throw new OssError('InvalidDigest', undefined, { 'Content-MD5': expect.contentMd5! }, '0016-00000104');
+    throw new OssError('InvalidDigest', undefined, { 'Content-MD5': expect.contentMd5! }, MD5_EC);
   }
   if (sha) {
     const actual = sha.digest('hex');

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import type { AccessPolicy } from './auth/access-policy';
 import { authenticate, type Principal } from './auth/authenticate';
 import type { CredentialStore } from './auth/credentials';
-import { checkPayloadHashFormat, verifiedBody } from './body-check';
+import { checkContentMd5Format, checkPayloadHashFormat, verifiedBody } from './body-check';
 import { OssError } from './errors';
 import type { FaultInjector, FaultRule } from './faults';
 import type { OpContext, OpResult, Services } from './operation';
@@ -161,6 +161,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const v4 = (headers['authorization'] ?? '').startsWith('OSS4-HMAC-SHA256') || query.has('x-oss-signature-version');
     const sha256 = v4 ? headers['x-oss-content-sha256'] : undefined;
     checkPayloadHashFormat(sha256);
+    checkContentMd5Format(headers['content-md5']);
     const body = verifiedBody(req.iterator({ destroyOnReturn: false }), { contentMd5: headers['content-md5'], sha256 });
     const ctx: OpContext = {
       op, requestId, method, bucket, key, query, headers, req, body, principal, svc,

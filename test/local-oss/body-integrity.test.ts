@@ -76,6 +76,16 @@ describe('V4 region', () => {
 });
 
 describe('Content-MD5 on every body', () => {
+  it.each([
+    ['without padding', md5b64('').slice(0, 22)],
+    ['with trailing junk', `${md5b64('')}junk`],
+    ['with characters outside base64', `${md5b64('').slice(0, 8)}!!${md5b64('').slice(10)}`],
+  ])('refuses a Content-MD5 %s with 400 InvalidDigest, storing nothing', async (_n, value) => {
+    const r = await rawRequest(oss, { method: 'PUT', bucket: 'test-bucket', key: 'md5/malformed', body: '', headers: { 'content-md5': value } });
+    expect(r).toMatchObject({ status: 400, code: 'InvalidDigest' });
+    expect(await failure(c.head('md5/malformed'))).toMatchObject({ status: 404 });
+  });
+
   it.each([['V1', false], ['V4', true]])('refuses a PutObjectTagging whose body does not match its Content-MD5 (%s)', async (_n, v4) => {
     const key = `md5/tagged-${v4 ? 'v4' : 'v1'}`;
     await c.put(key, Buffer.from('x'));
