@@ -84,6 +84,11 @@ async function readBody(body: AsyncIterable<Buffer>, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
+/** Operations that stream their (possibly huge) body into the blob store; it is verified as its last chunk arrives. */
+const STREAMING_OPS = new Set(['PutObject', 'AppendObject', 'UploadPart']);
+/** Every other body (XML documents of OSS are at most a few MiB) is read whole before the operation runs. */
+const MAX_SMALL_BODY_BYTES = 5 * 1024 * 1024;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -162,11 +167,17 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const sha256 = v4 ? headers['x-oss-content-sha256'] : undefined;
     checkPayloadHashFormat(sha256);
     checkContentMd5Format(headers['content-md5']);
-    const body = verifiedBody(req.iterator({ destroyOnReturn: false }), { contentMd5: headers['content-md5'], sha256 });
+    let body: AsyncIterable<Buffer> = verifiedBody(req.iterator({ destroyOnReturn: false }), { contentMd5: headers['content-md5'], sha256 });
+    if (!STREAMING_OPS.has(op)) {
+      // Operations that ignore or only parse a small body would otherwise act before (or without) the check: the body
+      // (empty for a GET) is read and verified first, so a mismatching Content-MD5 or payload hash changes nothing.
+      const whole = await readBody(body, MAX_SMALL_BODY_BYTES);
+      body = (async function* () { if (whole.length > 0) yield whole; })();
+    }
     const ctx: OpContext = {
       op, requestId, method, bucket, key, query, headers, req, body, principal, svc,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-      readBody: (limit = 5 * 1024 * 1024) => readBody(body, limit),
+      readBody: (limit = MAX_SMALL_BODY_BYTES) => readBody(body, limit),
     };
     const result = await r.handler(ctx);
     if (fault === 'drop-after') {

@@ -112,3 +112,26 @@ describe('Content-MD5 on every body', () => {
     expect(await failure(c.head('md5/mp'))).toMatchObject({ status: 404 });
   });
 });
+
+describe('bodies of operations that do not read one', () => {
+  it('refuses a PutObjectAcl whose (ignored) body does not match its Content-MD5, leaving the ACL alone', async () => {
+    await c.put('md5/acl', Buffer.from('x'));
+    const put = (body: string, md5: string) => rawRequest(oss, { method: 'PUT', bucket: 'test-bucket', key: 'md5/acl', subres: { acl: '' }, body, headers: { 'x-oss-object-acl': 'public-read', 'content-md5': md5 } });
+    expect(await put('junk', md5b64('other'))).toMatchObject({ status: 400, code: 'InvalidDigest' });
+    expect((await c.getACL('md5/acl')).acl).toBe('default');
+    expect((await put('junk', md5b64('junk'))).status).toBe(200);
+    expect((await c.getACL('md5/acl')).acl).toBe('public-read');
+  });
+
+  it('checks a V4 GET against the empty body: the SHA-256 of anything else is refused (EC 0002-00000214), the empty one and UNSIGNED-PAYLOAD pass', async () => {
+    await c.put('sha/get', Buffer.from('x'));
+    const get = (headers: Record<string, string>) => rawRequest(oss, { method: 'GET', bucket: 'test-bucket', key: 'sha/get', v4: true, headers });
+    const bad = await get({ 'x-oss-content-sha256': sha256('not empty') });
+    expect(bad).toMatchObject({ status: 400, code: 'InvalidArgument' });
+    expect(bad.body).toContain('0002-00000214');
+    expect((await get({ 'x-oss-content-sha256': sha256('') })).status).toBe(200);
+    expect((await get({ 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD' })).status).toBe(200);
+    expect(await get({ 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD', 'content-md5': md5b64('x') })).toMatchObject({ status: 400, code: 'InvalidDigest' });
+    expect((await get({ 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD', 'content-md5': md5b64('') })).body).toBe('x');
+  });
+});
