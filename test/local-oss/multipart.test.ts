@@ -181,6 +181,16 @@ describe('ListMultipartUploads ordering and paging (issue 11 item 11)', () => {
     expect(seen).toEqual(expected);
   });
 
+  it('refuses a page size outside 1..1000 (max-uploads, max-parts) instead of an endless truncated empty page', async () => {
+    const { uploadId } = await c.initMultipartUpload('pg/z');
+    for (const v of ['0', '1001', '-1', 'x']) {
+      expect(await failure(c.listUploads({ prefix: 'pg/', 'max-uploads': v } as never))).toMatchObject({ status: 400, code: 'InvalidArgument' });
+      expect(await failure(c.listParts('pg/z', uploadId, { 'max-parts': v } as never))).toMatchObject({ status: 400, code: 'InvalidArgument' });
+    }
+    expect((await c.listParts('pg/z', uploadId, { 'max-parts': '1000' } as never)).parts).toEqual([]);
+    await c.abortMultipartUpload('pg/z', uploadId);
+  });
+
   it('with only key-marker, lists the keys after it', async () => {
     const r = await c.listUploads({ prefix: 'pg/', 'key-marker': 'pg/b' });
     expect(r.uploads.map((u: { name: string }) => u.name)).toEqual(['pg/c']);

@@ -43,9 +43,14 @@ export function paginate<T>(entries: Iterable<[string, T]>, p: PageParams): { it
   return { items, truncated: false, next: '' };
 }
 
-export function maxKeysParam(ctx: OpContext, name = 'max-keys'): number {
+/**
+ * A page size (max-keys, max-uploads, max-parts): 1..1000 or 400 InvalidArgument. 0 is refused rather than answered
+ * with an empty truncated page whose next marker equals the current one, on which a pager would loop forever
+ * (a choice: OSS's answer to 0 and to more than 1000 is not documented).
+ */
+export function maxKeysParam(ctx: OpContext, name = 'max-keys', fallback = 100): number {
   const raw = ctx.query.get(name);
-  if (raw === null || raw === '') return 100;
+  if (raw === null || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 1000) {
     throw new OssError('InvalidArgument', `${name} must be an integer from 1 to 1000, got "${raw}".`, { ArgumentName: name, ArgumentValue: raw });

@@ -16,6 +16,7 @@ import {
   checkForbidOverwrite, emitObjectEvent, isoDate, metaFromHeaders, parseAcl, parseStorageClass, parseTaggingHeader, quote, requireKey, unquote,
 } from './common';
 import { resolveCopySource } from './copy';
+import { maxKeysParam } from './list';
 import { parseXmlOr400 } from './object';
 
 const XML = { 'content-type': 'application/xml' };
@@ -216,7 +217,7 @@ function intParam(ctx: OpContext, name: string, def: number, max: number): numbe
 
 export async function listParts(ctx: OpContext): Promise<OpResult> {
   const { upload } = openUpload(ctx);
-  const maxParts = intParam(ctx, 'max-parts', 1000, 1000);
+  const maxParts = maxKeysParam(ctx, 'max-parts', 1000);
   const marker = intParam(ctx, 'part-number-marker', 0, MAX_PARTS);
   const all = Object.entries(upload.parts).map(([n, p]) => ({ n: Number(n), ...p })).filter((p) => p.n > marker).sort((a, b) => a.n - b.n);
   const page = all.slice(0, maxParts);
@@ -237,7 +238,7 @@ export async function listMultipartUploads(ctx: OpContext): Promise<OpResult> {
   const prefix = ctx.query.get('prefix') ?? '';
   const keyMarker = ctx.query.get('key-marker') ?? '';
   const uploadIdMarker = ctx.query.get('upload-id-marker') ?? '';
-  const maxUploads = intParam(ctx, 'max-uploads', 1000, 1000);
+  const maxUploads = maxKeysParam(ctx, 'max-uploads', 1000);
   // Ordered by key, then by upload ID (as OSS lists several uploads of one key). The markers continue exactly
   // after the last upload listed: later keys, or the same key with a greater upload ID when upload-id-marker is set.
   const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
