@@ -39,6 +39,8 @@ export interface OpContext {
   principal: Principal;
   sourceIp: string;
   svc: Services;
+  /** Applies the Deny rules to a sub-request (`op` as routes.ts names it, `versionId` when it names a version). */
+  authorize(op: string, versionId?: string): void;
   /** Reads the whole (small) body; XML bodies of OSS are at most a few MiB. */
   readBody(limitBytes?: number): Promise<Buffer>;
 }

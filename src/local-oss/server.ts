@@ -178,6 +178,9 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       op, requestId, method, bucket, key, query, headers, req, body, principal, svc,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
       readBody: (limit = MAX_SMALL_BODY_BYTES) => readBody(body, limit),
+      authorize: (subOp, versionId) => deps.access.check({
+        op: subOp, principal: principal!, bucket, headers, query: new URLSearchParams(versionId !== undefined ? { versionId } : {}),
+      }),
     };
     const result = await r.handler(ctx);
     if (fault === 'drop-after') {

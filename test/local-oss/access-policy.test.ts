@@ -92,6 +92,24 @@ describe('deny rules on a copy between buckets', () => {
   });
 });
 
+describe('deny rules on DeleteMultipleObjects', () => {
+  it('checks oss:DeleteObjectVersion for entries with a VersionId before deleting any key', async () => {
+    const oss = await startTestOss();
+    try {
+      const c = ossClient(oss, 'test-bucket');
+      await c.putBucketVersioning('test-bucket', 'Enabled');
+      await c.put('plain', Buffer.from('x'));
+      const versionId = ((await c.put('versioned', Buffer.from('x'))).res.headers as Record<string, string>)['x-oss-version-id']!;
+      oss.access.deny({ action: 'oss:DeleteObjectVersion' });
+      expect(await failure(c.deleteMulti(['plain', { key: 'versioned', versionId }] as never))).toMatchObject({ status: 403, code: 'AccessDenied' });
+      expect((await c.head('plain')).status).toBe(200);
+      expect((await c.head('versioned', { versionId } as never)).status).toBe(200);
+      await c.deleteMulti(['plain']);
+      expect(await failure(c.head('plain'))).toMatchObject({ status: 404 });
+    } finally { await oss.close(); }
+  });
+});
+
 describe('requiredActions', () => {
   const req = (op: string, query = '', headers: Record<string, string> = {}) =>
     requiredActions({ op, principal: { accessKeyId: 'AK', sts: false }, query: new URLSearchParams(query), headers });

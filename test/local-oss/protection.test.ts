@@ -146,3 +146,20 @@ describe('bucket retention policy (WORM)', () => {
     await expect(oss.protection.initiateWorm('worm-bad', 1.5)).rejects.toThrow(/RetentionPeriodInDays must be an integer from 1/);
   });
 });
+
+describe('DeleteMultipleObjects under retention', () => {
+  it('deletes nothing when one key is retained (all or nothing)', async () => {
+    const oss = await startTestOss();
+    try {
+      const c = ossClient(oss, 'test-bucket');
+      await c.put('w/free', Buffer.from('x'));
+      await oss.inspect.backdate('test-bucket', 3 * 86_400_000, 'w/free'); // outside the 1-day retention
+      await c.put('w/retained', Buffer.from('x'));
+      await oss.protection.completeWorm('test-bucket', await oss.protection.initiateWorm('test-bucket', 1));
+      expect(await failure(c.deleteMulti(['w/free', 'w/retained']))).toMatchObject({ status: 409, code: 'FileImmutable' });
+      expect((await c.head('w/free')).status).toBe(200);
+      await c.deleteMulti(['w/free']);
+      expect(await failure(c.head('w/free'))).toMatchObject({ status: 404 });
+    } finally { await oss.close(); }
+  });
+});

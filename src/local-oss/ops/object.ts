@@ -169,11 +169,18 @@ export async function deleteMultipleObjects(ctx: OpContext): Promise<OpResult> {
   const quiet = (childText(root, 'Quiet') ?? 'false').toLowerCase() === 'true';
   const objects = childrenNamed(root, 'Object');
   if (objects.length === 0 || objects.length > 1000) throw new OssError('MalformedXML', 'DeleteMultipleObjects takes 1..1000 <Object> elements.');
-  const deleted = [];
-  for (const o of objects) {
-    const key = child(o, 'Key')?.text ?? '';
+  const entries = objects.map((o) => ({ key: child(o, 'Key')?.text ?? '', versionId: childText(o, 'VersionId') ?? null }));
+  // All or nothing (a choice, docs/local-oss.md): every key is checked against the Deny rules (a VersionId needs
+  // oss:DeleteObjectVersion) and retention before any is deleted, so a refusal never leaves half the list deleted.
+  const versioningOff = ctx.svc.state.requireBucket(ctx.bucket).versioning === 'Off';
+  for (const { key, versionId } of entries) {
     if (key === '') throw new OssError('MalformedXML', 'Every <Object> needs a non-empty <Key>.');
-    const r = await deleteOne({ ...ctx, key }, key, childText(o, 'VersionId') ?? null, 'ObjectRemoved:DeleteObjects');
+    ctx.authorize('DeleteObject', versionId ?? undefined);
+    if (versionId || versioningOff) assertModifiable(ctx.svc, ctx.bucket!, key, 'deleted');
+  }
+  const deleted = [];
+  for (const { key, versionId } of entries) {
+    const r = await deleteOne({ ...ctx, key }, key, versionId, 'ObjectRemoved:DeleteObjects');
     deleted.push({ Key: key, VersionId: r.versionId, DeleteMarker: r.deleteMarker ? 'true' : undefined, DeleteMarkerVersionId: r.deleteMarker ? r.versionId : undefined });
   }
   return { status: 200, headers: { 'content-type': 'application/xml' }, body: xmlDocument('DeleteResult', { Deleted: quiet ? [] : deleted }) };
