@@ -155,6 +155,11 @@ export class Kms {
     if (keyId !== this.defaultId) this.assertUsable(keyId);
   }
 
+  /** Checks that new data can be sealed with an already chosen key now (a multipart upload's key, for each part). */
+  checkForEncrypt(keyId: string | undefined): void {
+    this.checkForDecrypt(keyId);
+  }
+
   private assertUsable(keyId: string): void {
     const state = this.keys.get(keyId);
     if (state === undefined) throw new OssError('KeyNotFound', `The specified parameter KMS keyId ${keyId} is not found.`, {}, KMS_EC.notFound);

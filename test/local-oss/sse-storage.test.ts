@@ -158,3 +158,23 @@ describe('--data-dir persistence', () => {
     expect(files.some((f) => f.includes('escape') || f.includes('etc'))).toBe(false);
   });
 });
+
+describe('a multipart upload whose KMS key is disabled after Initiate', () => {
+  it('refuses UploadPart, UploadPartCopy and Complete with 409 KeyDisabled, and completes once the key is enabled again', async () => {
+    const oss = await startTestOss({ multipartMinPartBytes: 1, kms: { keys: [{ id: 'cmk-mp' }] } });
+    try {
+      const c = ossClient(oss, 'test-bucket');
+      await c.put('mp/src', Buffer.from('copied'));
+      const { uploadId } = await c.initMultipartUpload('mp/kms', { headers: { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'cmk-mp' } } as never);
+      const p1 = await c.uploadPart('mp/kms', uploadId, 1, Buffer.from('aaaa'), 0, 4);
+      oss.kms.setKeyState('cmk-mp', 'Disabled');
+      expect(await failure(c.uploadPart('mp/kms', uploadId, 2, Buffer.from('bbbb'), 0, 4))).toMatchObject({ status: 409, code: 'KeyDisabled' });
+      expect(await failure(c.uploadPartCopy('mp/kms', uploadId, 2, '0-5', { sourceKey: 'mp/src', sourceBucketName: 'test-bucket' }, {}))).toMatchObject({ status: 409, code: 'KeyDisabled' });
+      const parts = [{ number: 1, etag: p1.etag }];
+      expect(await failure(c.completeMultipartUpload('mp/kms', uploadId, parts))).toMatchObject({ status: 409, code: 'KeyDisabled' });
+      oss.kms.setKeyState('cmk-mp', 'Enabled');
+      await c.completeMultipartUpload('mp/kms', uploadId, parts);
+      expect((await c.get('mp/kms')).content.toString()).toBe('aaaa');
+    } finally { await oss.close(); }
+  });
+});

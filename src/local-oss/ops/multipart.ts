@@ -68,12 +68,21 @@ function openUpload(ctx: OpContext) {
   return { key, upload: ctx.svc.state.upload(ctx.bucket!, key, ctx.query.get('uploadId')) };
 }
 
-/** What UploadPart and UploadPartCopy check first: the upload, the part number, no SSE header. */
+/**
+ * What UploadPart and UploadPartCopy check first: the upload, the part number, no SSE header, and that the upload's
+ * KMS key is still usable (a choice: a part sealed with a key disabled after Initiate is refused with the key's 409,
+ * as a PutObject with that key would be, rather than accepted and left to fail at Complete).
+ */
 function openPart(ctx: OpContext) {
   const { key, upload } = openUpload(ctx);
   const n = partNumber(ctx);
   refuseSseOnPart(ctx);
+  checkUploadKey(ctx, upload.sse);
   return { key, upload, n };
+}
+
+function checkUploadKey(ctx: OpContext, sse: { algorithm: string; kmsKeyId?: string } | undefined): void {
+  if (sse?.algorithm === 'KMS') ctx.svc.kms.checkForEncrypt(sse.kmsKeyId);
 }
 
 export async function uploadPart(ctx: OpContext): Promise<OpResult> {
@@ -180,6 +189,9 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
   }
   // Bucket rules are checked when the object is written (here), so a client must abort its refused upload.
   assertOverwritable(ctx.svc, bucket.name, key, ctx.principal);
+  // A choice (docs/local-oss.md): Complete with a key no longer usable is refused with the key's 409, checked here
+  // explicitly; the upload stays, so the client can complete it once the key is enabled again, or abort it.
+  checkUploadKey(ctx, upload.sse);
   const blob = await blobs.compose(parts.map((p) => ({ id: p.blobId })), upload.sse);
   // Like OSS (and S3): MD5 of the concatenated binary part MD5s, "-<count>"; not the content's MD5.
   const md5s = Buffer.concat(parts.map((p) => Buffer.from(p.etag, 'hex')));
