@@ -160,6 +160,16 @@ describe.each([['V1', false], ['V4', true]])('CopyObject (%s)', (_n, v4) => {
     expect((await copy(k, k, { 'x-oss-meta-x': '1' })).res.status).toBe(200);
   });
 
+  it('treats an in-place copy of an IA object that omits x-oss-storage-class as metadata-only: ACL kept, no size limit (class still becomes Standard)', async () => {
+    const k = key('ia-meta');
+    await put(k, 'x'.repeat(1001), { 'x-oss-storage-class': 'IA', 'x-oss-object-acl': 'private' });
+    expect((await copy(k, k, { 'x-oss-meta-x': '1' })).res.status).toBe(200);
+    expect((await c.getACL(k)).acl).toBe('private');
+    expect((await head(k))).toMatchObject({ 'x-oss-storage-class': 'Standard', 'x-oss-meta-x': '1' });
+    await put(k, 'x'.repeat(1001), { 'x-oss-storage-class': 'IA', 'x-oss-object-acl': 'private' });
+    expect(await failure(copy(k, k, { 'x-oss-storage-class': 'Standard' }))).toMatchObject({ status: 400, code: 'EntityTooLarge' });
+  });
+
   it('refuses Appendable sources and unrestored archive sources', async () => {
     const a = key('append');
     await c.append(a, Buffer.from('one'));

@@ -4,11 +4,11 @@
  * - an in-place copy in a bucket without versioning enabled takes the request's metadata whatever the directive
  *   (so a client that omits Content-Type etc. loses them; [DOC21] "regardless of x-oss-metadata-directive");
  * - SSE is never inherited: only the request's SSE headers (or the bucket's default rule) apply;
- * - ACL omitted → `default` when the copy goes to another key or rewrites the content (SSE or class change), kept
+ * - ACL omitted → `default` when the copy goes to another key or the request asks for an SSE or class change, kept
  *   by a metadata-only in-place copy (oss-evidence.md §4); storage class omitted → the bucket's class (Standard),
- *   even in place (UNCONFIRMED, the worst case for a client that forgets to re-send it);
+ *   even in place (UNCONFIRMED, the worst case for a client that forgets to re-send it), which alone is no "change";
  * - tags follow x-oss-tagging-directive (Copy by default);
- * - a copy that changes encryption or storage class is limited to `copyChangeLimitBytes` (10^9 bytes);
+ * - a copy whose request changes encryption or storage class is limited to `copyChangeLimitBytes` (10^9 bytes);
  * - Appendable sources and unrestored archive sources are refused.
  */
 import { createHash } from 'node:crypto';
@@ -17,7 +17,7 @@ import type { ObjectVersion } from '../model';
 import type { OpContext, OpResult } from '../operation';
 import { parseCopySource, type CopySource } from '../copy-source';
 import { assertOverwritable } from '../protection';
-import { sameSeal, sealFromBucketRule, sealFromHeaders, sseHeaders } from '../sse';
+import { SSE_HEADER, sameSeal, sealFromBucketRule, sealFromHeaders, sseHeaders } from '../sse';
 import { xmlDocument } from '../xml';
 import {
   checkConditions, checkForbidOverwrite, emitObjectEvent, isoDate, metaFromHeaders, needsRestore, parseAcl,
@@ -81,14 +81,19 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
   const tags = tagDirective === 'replace' ? parseTaggingHeader(ctx.headers['x-oss-tagging']) : source.tags.map(([k, v]) => [k, v] as [string, string]);
 
   const rewrites = !sameSeal(source.sse, seal) || storageClass !== source.storageClass;
+  // A change the request asks for: its own SSE or storage-class header differs from the source's. The implicit ones
+  // (SSE not inherited, an omitted class becoming the bucket's) still happen, but do not make the copy a rewrite for
+  // the ACL and the size limit: a metadata-only in-place copy stays one (a choice, docs/local-oss.md).
+  const requestedRewrite = (ctx.headers[SSE_HEADER] !== undefined && !sameSeal(source.sse, seal))
+    || (ctx.headers['x-oss-storage-class'] !== undefined && storageClass !== source.storageClass);
   // Without x-oss-object-acl (oss-evidence.md §4, ossutil's real-OSS set-meta tests): a copy to another key, or an
   // in-place copy that rewrites the content (encryption or storage class change), gets `default`; a metadata-only
   // in-place copy keeps the object's ACL.
-  const acl = parseAcl(ctx.headers, inPlace && !rewrites ? source.acl : 'default');
+  const acl = parseAcl(ctx.headers, inPlace && !requestedRewrite ? source.acl : 'default');
   // OSS documents "1 GB" for a copy that changes encryption or class; the byte boundary and the error are not
   // documented (oss-evidence.md §10). The stricter reading (10^9) with the only over-size message seen from real OSS
   // (aliyun/oss-browser#245) under the code OSS uses for "exceeds the maximum allowed size": see docs/local-oss.md.
-  if (rewrites && source.size > ctx.svc.copyChangeLimitBytes) {
+  if (requestedRewrite && source.size > ctx.svc.copyChangeLimitBytes) {
     throw tooLarge(source.size, ctx.svc.copyChangeLimitBytes,
       'a CopyObject that changes the encryption or storage class; rewrite it with a multipart upload and UploadPartCopy');
   }
