@@ -110,6 +110,21 @@ export function checkHeaderSyntax(rawHeaders: string[]): void {
   }
 }
 
+/**
+ * What the lenient parser lets through and the strict one refused, where the request still shows it: an HTTP version
+ * other than 1.0/1.1, and a Transfer-Encoding other than exactly `chunked` (`gzip, chunked`, `identity`, …; OSS
+ * takes no transfer coding but chunked). 400 and the connection is closed, as the body's framing is then unclear.
+ * Other leniencies leave no trace in the parsed request (docs/local-oss.md lists them).
+ */
+export function checkFraming(httpVersion: string, transferEncoding: string | undefined): void {
+  if (httpVersion !== '1.1' && httpVersion !== '1.0') {
+    throw new OssError('InvalidArgument', `HTTP/${httpVersion.slice(0, 16)} is not supported; send HTTP/1.1.`, { ArgumentName: 'HTTP-Version', ArgumentValue: httpVersion.slice(0, 16) });
+  }
+  if (transferEncoding !== undefined && transferEncoding.trim().toLowerCase() !== 'chunked') {
+    throw new OssError('NotImplemented', `Transfer-Encoding "${transferEncoding.slice(0, 64)}" is not supported; send "chunked" or a Content-Length.`, { Header: 'Transfer-Encoding' });
+  }
+}
+
 export function createOssServer(deps: ServerDeps): Server {
   const server = createServer({ insecureHTTPParser: true }, (req, res) => {
     handle(deps, req, res).catch((err: unknown) => {
@@ -139,7 +154,11 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const finish = (status: number, code?: string): void => {
     log.add({ time: svc.now(), requestId, op, method, bucket, key, status, code, fault, accessKeyId: principal?.accessKeyId });
   };
+  let badFraming = false;
   try {
+    try {
+      checkFraming(req.httpVersion, headers['transfer-encoding']);
+    } catch (err) { badFraming = true; throw err; }
     checkHeaderSyntax(req.rawHeaders);
     const addr = resolveAddress(headers.host, rawPath);
     bucket = addr.bucket;
@@ -201,6 +220,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       return;
     }
     const out = renderError(err, { requestId, method, bucket, region: svc.region });
+    if (badFraming) out.headers = { ...out.headers, connection: 'close' };
     if (!res.headersSent) {
       await send(res, req, method, requestId, out);
     } else {

@@ -64,3 +64,24 @@ describe('raw framing', () => {
     expect(badName).toMatch(/^HTTP\/1\.1 400/);
   });
 });
+
+describe('what the lenient parser would let through', () => {
+  it('refuses an HTTP version other than 1.0 and 1.1 with 400', async () => {
+    const answer = await exchange('GET /test-bucket/k HTTP/1.9\r\nHost: 127.0.0.1\r\n\r\n', 1);
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(answer).toContain('<ArgumentName>HTTP-Version</ArgumentName>');
+    // HTTP/1.0 still reaches authentication (unsigned: 403).
+    expect(await exchange('GET /test-bucket/k HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n', 1)).toMatch(/^HTTP\/1\.1 403/);
+  });
+
+  it.each([
+    ['gzip, chunked', '3\r\nabc\r\n0\r\n\r\n'],
+    ['identity', 'abc'],
+    ['chunked, identity', 'abc'],
+  ])('refuses Transfer-Encoding: %s with 400 and closes the connection', async (te, body) => {
+    const answer = await exchange(`PUT /test-bucket/framing/te HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: ${te}\r\nContent-Length: 3\r\n\r\n${body}`, 1);
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(answer).toContain('<Code>NotImplemented</Code>');
+    expect(answer.toLowerCase()).toContain('connection: close');
+  });
+});
