@@ -220,6 +220,10 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
   });
 
   const tracker = new StartTracker(cp?.position ?? { ordinal: 0, key: null });
+  // The interrupted run's in-flight keys stay in flight (under the negative ids items() redoes them with) from
+  // the first checkpoint write on, until each is finished: a run killed before the pool restarts them must not
+  // write them out of the checkpoint while its position is already past them.
+  (cp?.inFlight ?? []).forEach((key, i) => tracker.started(-(i + 1), key, false));
   const finishedOf = (c: Counts) => c.encrypted + c.skipped + c.failed + c.dispatched;
   const total = manifest?.total;
   const rate = new RateMeter();
