@@ -10,10 +10,19 @@
  * also cut when its JSON would exceed `maxBytes` (default 120 000).
  */
 import type { FcInvoker } from '../remote/fc-invoker';
-import { FcRequestError, RemoteConfigError } from '../remote/errors';
+import { FcRequestError, FcTimeoutError, RemoteConfigError } from '../remote/errors';
 import { FanoutError } from './errors';
 
 export const BACKFILL_RULE_ID = 'oss-auto-encrypt-backfill';
+
+/**
+ * How long one async invocation may take to be accepted. FC answers an async invocation as soon as it has queued
+ * the event (milliseconds, function-compute.md), so the invoker's 120 s default (sized for synchronous calls that
+ * wait for the function) would only hold an unresponsive endpoint for minutes.
+ */
+export const FANOUT_TIMEOUT_MS = 10_000;
+/** An invocation unanswered this long is reported (onStall), as an OSS request is. */
+export const FANOUT_STALL_MS = 5_000;
 
 export interface FanoutTarget {
   invoker: FcInvoker;
@@ -23,6 +32,16 @@ export interface FanoutTarget {
   /** Records per event; default 100. */
   batchSize?: number;
   maxBytes?: number;
+  /** Where FC is called and the invoker's timeout, for the stall warning and errors only. */
+  endpoint?: string;
+  timeoutMs?: number;
+}
+
+export interface SendOptions {
+  /** Stops waiting for the invocation (fc2 cannot cancel its request: it is abandoned, its outcome unknown). */
+  signal?: AbortSignal;
+  onStall?: (info: { operation: string; endpoint: string; waitedMs: number; timeoutMs: number }) => void;
+  stallMs?: number;
 }
 
 export interface FanoutKey {
@@ -74,17 +93,39 @@ export async function* batches<T extends FanoutKey>(source: AsyncIterable<T>, si
 }
 
 /** Sends one batch; resolves with FC's request id once the async invocation is accepted. */
-export async function sendBatch(target: FanoutTarget, bucket: string, keys: FanoutKey[]): Promise<string | undefined> {
+export async function sendBatch(target: FanoutTarget, bucket: string, keys: FanoutKey[], o: SendOptions = {}): Promise<string | undefined> {
   const body = JSON.stringify(buildEvent(bucket, keys, target));
   let res;
   try {
-    res = await target.invoker.invoke(target.functionName, body, { async: true });
+    res = await abandonable(target.invoker.invoke(target.functionName, body, { async: true }), target, o);
   } catch (err) {
-    throw new FanoutError(target.functionName, keys.length, err instanceof Error ? err.message : String(err), { cause: err });
+    const detail = err instanceof FcTimeoutError
+      ? `Function Compute at ${err.endpoint} did not accept the asynchronous invocation within ${Math.round(err.timeoutMs / 1000)} s (it is normally accepted in well under a second); check --fc-endpoint, --region, --account-id and the network`
+      : err instanceof Error ? err.message : String(err);
+    throw new FanoutError(target.functionName, keys.length, detail, { cause: err });
   }
   if (res.errorType) throw new FanoutError(target.functionName, keys.length, `FC answered ${res.errorType}: ${res.payload.slice(0, 500)}`);
   if (res.status !== 202 && res.status !== 200) throw new FanoutError(target.functionName, keys.length, `unexpected HTTP ${res.status}`);
   return res.requestId;
+}
+
+/** The invocation's outcome, or the signal's reason once aborted (the request itself runs on, unheard); says when it stalls. */
+function abandonable<T>(invocation: Promise<T>, target: FanoutTarget, o: SendOptions): Promise<T> {
+  invocation.catch(() => undefined); // an abandoned invocation's late failure is nobody's
+  const { signal } = o;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const stallMs = o.stallMs ?? FANOUT_STALL_MS;
+    const stall = o.onStall
+      ? setTimeout(() => o.onStall?.({ operation: 'InvokeFunction', endpoint: target.endpoint ?? 'Function Compute', waitedMs: stallMs, timeoutMs: target.timeoutMs ?? FANOUT_TIMEOUT_MS }), stallMs)
+      : undefined;
+    const onAbort = () => reject(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    invocation.then(resolve, reject).finally(() => {
+      if (stall) clearTimeout(stall);
+      signal?.removeEventListener('abort', onAbort);
+    });
+  });
 }
 
 /**

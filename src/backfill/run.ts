@@ -303,7 +303,9 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
     // inventory's ETag, so the function applies the same guard as a local run.
     const keys = batch.filter((it) => it.encrypted !== true).map((it) => ({ key: it.key, ...(it.size !== undefined ? { size: it.size } : {}), ...(it.etag ? { eTag: it.etag } : {}) }));
     if (keys.length === 0) return undefined;
-    const id = await withRetry(() => sendBatch(target, opts.bucket, keys), {
+    // Ctrl-C stops waiting for an invocation that hangs (see fanout.ts); its batch stays in flight for the resume.
+    const sendOpts = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onStall ? { onStall: opts.onStall } : {}) };
+    const id = await withRetry(() => sendBatch(target, opts.bucket, keys, sendOpts), {
       isRetryable: (err) => err instanceof FanoutError && classifyFanoutError(err) !== 'target',
       onRetry: (err) => {
         retries += 1;
@@ -422,7 +424,14 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
           for (const it of batch) tracker.started(it.ordinal, it.key, !it.redo);
           await reserve(Math.max(...batch.map((it) => it.ordinal)));
           if (fatal) return;
-          dispatched(batch, await send(target, batch));
+          let requestId: string | undefined;
+          try {
+            requestId = await send(target, batch);
+          } catch (err) {
+            if (opts.signal?.aborted) return; // cut short by the signal: no rows; the batch stays in flight and the resume resends it
+            throw err;
+          }
+          dispatched(batch, requestId);
         },
         { concurrency: () => limiter.limit, signal: stop.signal },
       ).then((r) => {

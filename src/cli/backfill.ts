@@ -15,6 +15,7 @@ import { BackfillOptionsError, FanoutTargetError } from '../backfill/errors';
 import { DEFAULT_CONCURRENCY, runBackfill, type BackfillOptions, type BackfillSummary } from '../backfill/run';
 import { renderBar, renderLine, renderSummary, type ProgressSnapshot } from '../backfill/progress';
 import type { ReportFormat } from '../backfill/report';
+import { FANOUT_TIMEOUT_MS } from '../backfill/fanout';
 
 const HELP = `Usage: oss-auto-encrypt backfill --bucket B [options]
        npm run backfill -- --bucket B [options]
@@ -164,6 +165,11 @@ export function parseBackfillArgs(argv: string[], env: Record<string, string | u
   };
 }
 
+/** Exits once the output is written, unless the process has ended by then anyway (unref'd). */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 100).unref();
+}
+
 function exitCode(s: BackfillSummary): number {
   if (s.aborted) return 130;
   return s.failed > 0 ? 1 : 0;
@@ -245,6 +251,14 @@ export const command: Command = {
           if (now - lastStallWarning < 60_000) return;
           lastStallWarning = now;
           // On a terminal through logDestination, which clears the bar's row first and redraws the bar after.
+          if (operation === 'InvokeFunction') {
+            (tty ? logDestination : err).write(
+              `oss-auto-encrypt backfill: Function Compute at ${endpoint} has not accepted an asynchronous invocation for ${Math.round(waitedMs / 1000)} s; still waiting ` +
+                `(up to ${Math.round(timeoutMs / 1000)} s per attempt, ${policy.retry.maxAttempts} attempts: RETRY_MAX_ATTEMPTS). ` +
+                'Check --fc-endpoint / --region / --account-id and the network; Ctrl-C stops now.\n',
+            );
+            return;
+          }
           (tty ? logDestination : err).write(
             `oss-auto-encrypt backfill: ${endpoint} has not answered ${operation} for ${Math.round(waitedMs / 1000)} s; still waiting ` +
               `(up to ${Math.round(timeoutMs / 1000)} s per attempt, ${policy.retry.maxAttempts} attempts: OSS_TIMEOUT_MS, RETRY_MAX_ATTEMPTS). ` +
@@ -265,7 +279,10 @@ export const command: Command = {
             credentials: args.credentials,
             ...(f.endpoint ? { endpoint: f.endpoint } : {}),
             ...(f.service ? { service: f.service } : {}),
+            timeoutMs: FANOUT_TIMEOUT_MS,
           }),
+          endpoint: f.endpoint ?? `https://${f.accountId}.${args.region}.fc.aliyuncs.com`,
+          timeoutMs: FANOUT_TIMEOUT_MS,
           functionName: f.functionName,
           region: args.region,
           accountId: f.accountId,
@@ -273,6 +290,8 @@ export const command: Command = {
         };
       }
       const summary = await runBackfill(opts);
+      // An abandoned fan-out invocation (fc2 cannot cancel it) would hold the process until its timeout: exit now.
+      if (summary.aborted && args.fanout) exitSoon(exitCode(summary));
       if (tty && lastWidth > 0) err.write('\n');
       if (args.json) process.stdout.write(JSON.stringify(summary) + '\n');
       else {
@@ -286,6 +305,7 @@ export const command: Command = {
       if (controller.signal.aborted) {
         // The signal cut a request the run could not do without (e.g. the first listing page): that is the stop, not a failure.
         err.write(`oss-auto-encrypt backfill: stopped before the run finished${args.checkpoint ? `; rerun with --checkpoint ${args.checkpoint} to resume` : ''}\n`);
+        if (args.fanout) exitSoon(130);
         return 130;
       }
       if (e instanceof AutoEncryptError) {
