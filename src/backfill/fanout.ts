@@ -97,7 +97,7 @@ export async function sendBatch(target: FanoutTarget, bucket: string, keys: Fano
   const body = JSON.stringify(buildEvent(bucket, keys, target));
   let res;
   try {
-    res = await abandonable(target.invoker.invoke(target.functionName, body, { async: true }), target, o);
+    res = await abandonable(() => target.invoker.invoke(target.functionName, body, { async: true }), target, o);
   } catch (err) {
     const detail = err instanceof FcTimeoutError
       ? `Function Compute at ${err.endpoint} did not accept the asynchronous invocation within ${Math.round(err.timeoutMs / 1000)} s (it is normally accepted in well under a second); check --fc-endpoint, --region, --account-id and the network`
@@ -109,20 +109,31 @@ export async function sendBatch(target: FanoutTarget, bucket: string, keys: Fano
   return res.requestId;
 }
 
-/** The invocation's outcome, or the signal's reason once aborted (the request itself runs on, unheard); says when it stalls. */
-function abandonable<T>(invocation: Promise<T>, target: FanoutTarget, o: SendOptions): Promise<T> {
-  invocation.catch(() => undefined); // an abandoned invocation's late failure is nobody's
+/**
+ * The invocation's outcome; says when it stalls. After the signal, an invocation unanswered for `stallMs` is
+ * abandoned (rejected with the signal's reason; fc2's request runs on, unheard), as the OSS gateway cuts its
+ * requests: one that answers sooner is waited for, so a batch FC accepted is not sent twice.
+ */
+function abandonable<T>(invoke: () => Promise<T>, target: FanoutTarget, o: SendOptions): Promise<T> {
   const { signal } = o;
-  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (signal?.aborted) return Promise.reject(signal.reason); // not sent at all
+  const invocation = invoke();
+  invocation.catch(() => undefined); // an abandoned invocation's late failure is nobody's
+  const startedAt = Date.now();
+  const stallMs = o.stallMs ?? FANOUT_STALL_MS;
   return new Promise<T>((resolve, reject) => {
-    const stallMs = o.stallMs ?? FANOUT_STALL_MS;
     const stall = o.onStall
       ? setTimeout(() => o.onStall?.({ operation: 'InvokeFunction', endpoint: target.endpoint ?? 'Function Compute', waitedMs: stallMs, timeoutMs: target.timeoutMs ?? FANOUT_TIMEOUT_MS }), stallMs)
       : undefined;
-    const onAbort = () => reject(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    let cut: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      cut = setTimeout(() => reject(signal?.reason), Math.max(0, startedAt + stallMs - Date.now()));
+    };
+    if (signal?.aborted) onAbort(); // aborted while the request was being made
+    else signal?.addEventListener('abort', onAbort, { once: true });
     invocation.then(resolve, reject).finally(() => {
-      if (stall) clearTimeout(stall);
+      clearTimeout(stall);
+      clearTimeout(cut);
       signal?.removeEventListener('abort', onAbort);
     });
   });
