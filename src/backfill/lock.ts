@@ -1,5 +1,5 @@
 /**
- * One run per checkpoint: `<checkpoint>.lock` is created exclusively (O_EXCL) before the checkpoint is
+ * One run per checkpoint and per report: `<checkpoint>.lock` (and `<report>.lock`) is created exclusively (O_EXCL) before the checkpoint is
  * read and removed when the run ends. Two runs on one checkpoint (a cron overlap) would each truncate
  * and append to the same report and overwrite each other's positions; the second is refused instead.
  *
@@ -10,7 +10,8 @@
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { CheckpointError } from './errors';
+import type { AutoEncryptError } from '../errors';
+import { CheckpointError, ReportError } from './errors';
 
 export interface CheckpointLock {
   readonly file: string;
@@ -42,7 +43,16 @@ function readInfo(file: string): LockInfo | undefined {
 }
 
 export function lockCheckpoint(checkpointFile: string): CheckpointLock {
-  const file = `${checkpointFile}.lock`;
+  return takeLock(checkpointFile, 'checkpoint', (problem) => new CheckpointError(checkpointFile, problem));
+}
+
+/** The same for `--report`: two runs with different checkpoints and one report would interleave their rows. */
+export function lockReport(reportFile: string): CheckpointLock {
+  return takeLock(reportFile, 'report', (problem) => new ReportError(reportFile, problem));
+}
+
+function takeLock(target: string, what: string, error: (problem: string) => AutoEncryptError): CheckpointLock {
+  const file = `${target}.lock`;
   const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   for (let attempt = 0; ; attempt++) {
     let fd: number;
@@ -50,21 +60,21 @@ export function lockCheckpoint(checkpointFile: string): CheckpointLock {
       fd = openSync(file, 'wx');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new CheckpointError(checkpointFile, `cannot be locked: ${file} cannot be created (${(err as Error).message}); check the directory exists and is writable`);
+      if (code !== 'EEXIST') throw error(`cannot be locked: ${file} cannot be created (${(err as Error).message}); check the directory exists and is writable`);
       const other = readInfo(file);
       if (attempt === 0 && other && other.host === me.host && !alive(other.pid)) {
         rmSync(file, { force: true }); // stale: its run was killed
         continue;
       }
       const who = other ? `process ${other.pid} on ${other.host}, started ${other.startedAt}` : 'another run';
-      throw new CheckpointError(checkpointFile, `is in use by ${who} (lock file ${file}); wait for that run to end. If no backfill is running with this checkpoint, delete ${file}`);
+      throw error(`is in use by ${who} (lock file ${file}); wait for that run to end. If no backfill is running with this ${what}, delete ${file}`);
     }
     try {
       writeSync(fd, JSON.stringify(me) + '\n');
     } catch (err) {
       closeSync(fd);
       rmSync(file, { force: true });
-      throw new CheckpointError(checkpointFile, `cannot be locked: ${file} cannot be written (${(err as Error).message})`);
+      throw error(`cannot be locked: ${file} cannot be written (${(err as Error).message})`);
     }
     closeSync(fd);
     let released = false;

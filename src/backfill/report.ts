@@ -14,7 +14,7 @@
  * kill and resume. Rows are flushed at least once a second, so a full disk is found within a second;
  * a write failure is a ReportError naming this file.
  */
-import { closeSync, ftruncateSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { ReportError } from './errors';
 
 export type ReportFormat = 'csv' | 'jsonl';
@@ -59,6 +59,25 @@ function why(err: unknown): string {
   return `cannot be written (${e.message}); pass a --report path in a writable directory`;
 }
 
+/**
+ * Checked before anything is locked, sent or processed. The report must be a regular file: it is written at
+ * positions and cut back on resume, which a pipe or a device (/dev/stdout, /dev/full) cannot do. A fresh run
+ * (`fresh` given) does not empty a report that holds rows unless told to: they may be another run's audit trail.
+ */
+export function checkReportTarget(file: string, fresh?: { overwrite: boolean }): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new ReportError(file, `cannot be checked (${(err as Error).message}); pass a --report path in a writable directory`);
+  }
+  if (!st.isFile()) throw new ReportError(file, 'is not a regular file (a pipe, a device or a directory): the report is written at positions and cut back on resume, so pass the path of a file');
+  if (fresh && !fresh.overwrite && st.size > 0) {
+    throw new ReportError(file, `already exists and holds ${st.size} bytes; a run without a checkpoint to resume does not overwrite it: pass another --report path, resume the run that wrote it with its --checkpoint, or pass --overwrite-report to replace it`);
+  }
+}
+
 export class ReportWriter {
   private readonly fd: number;
   private buffer: string[] = [];
@@ -95,7 +114,12 @@ export class ReportWriter {
         closeSync(fd);
         throw new ReportError(file, `is shorter (${size} bytes) than the checkpoint recorded (${resume} bytes); it was changed since, so restore it or start over without the checkpoint`);
       }
-      ftruncateSync(fd, resume);
+      try {
+        ftruncateSync(fd, resume);
+      } catch (err) {
+        closeSync(fd);
+        throw new ReportError(file, `cannot be cut back to the ${resume} bytes the checkpoint recorded (${(err as Error).message}); pass the report's regular file`);
+      }
       return new ReportWriter(file, format, fd, resume);
     }
     const w = new ReportWriter(file, format, fd, 0);
@@ -116,7 +140,8 @@ export class ReportWriter {
     this.buffer.push(line);
     this.bufferedBytes += line.length;
     this.rows += 1;
-    if (this.bufferedBytes >= 64 * 1024 || Date.now() - this.lastFlushAt >= FLUSH_EVERY_MS) this.flush();
+    // The first row at once: a file that cannot take it stops the run after the objects then in flight, not a second later.
+    if (this.rows === 1 || this.bufferedBytes >= 64 * 1024 || Date.now() - this.lastFlushAt >= FLUSH_EVERY_MS) this.flush();
   }
 
   /** Writes buffered rows; returns the file's length, which now holds every row added so far. */

@@ -32,8 +32,8 @@ import {
   type ReportId,
   type SourceId,
 } from './checkpoint';
-import { lockCheckpoint } from './lock';
-import { ReportWriter, reportFormatFor, type ReportFormat, type ReportRow } from './report';
+import { lockCheckpoint, lockReport } from './lock';
+import { ReportWriter, checkReportTarget, reportFormatFor, type ReportFormat, type ReportRow } from './report';
 import { RateMeter, type ProgressSnapshot } from './progress';
 import { listObjects } from './lister';
 import { manifestItems, openManifest, type InventoryManifest } from './manifest';
@@ -63,6 +63,8 @@ export interface BackfillOptions {
   checkpointFile?: string;
   reportFile?: string;
   reportFormat?: ReportFormat;
+  /** A run that does not resume may replace a non-empty report (otherwise refused). */
+  overwriteReport?: boolean;
   /** OSS inventory manifest.json to read keys from instead of listing. */
   manifestFile?: string;
   /** Send keys to the deployed function instead of copying here. */
@@ -178,9 +180,16 @@ async function primed<T>(source: AsyncGenerator<T>): Promise<AsyncGenerator<T>> 
 export async function runBackfill(opts: BackfillOptions): Promise<BackfillSummary> {
   validate(opts);
   // One run per checkpoint (lock.ts): taken before the checkpoint is read, released on every exit path.
+  if (opts.reportFile) checkReportTarget(opts.reportFile); // a pipe or device is refused before a lock file is made beside it
   const lock = opts.checkpointFile ? lockCheckpoint(opts.checkpointFile) : undefined;
   try {
-    return await run(opts);
+    // The report too: two runs with different checkpoints and one report would interleave their rows.
+    const reportLock = opts.reportFile ? lockReport(opts.reportFile) : undefined;
+    try {
+      return await run(opts);
+    } finally {
+      reportLock?.release();
+    }
   } finally {
     lock?.release();
   }
@@ -201,6 +210,7 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
   const reportId: ReportId = opts.reportFile ? { file: resolve(opts.reportFile), format: reportFormatFor(opts.reportFile, opts.reportFormat) } : null;
   const cp = opts.checkpointFile ? await readCheckpoint(opts.checkpointFile) : undefined;
   if (cp && opts.checkpointFile) assertResumable(opts.checkpointFile, cp, { source, mode, dryRun, report: reportId });
+  if (opts.reportFile && !cp) checkReportTarget(opts.reportFile, { overwrite: opts.overwriteReport === true });
 
   const counts: Counts = cp ? { ...cp.counts } : { seen: 0, encrypted: 0, skipped: 0, failed: 0, dispatched: 0 };
   const limiter = new AdaptiveLimiter({ max: concurrency });

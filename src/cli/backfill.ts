@@ -33,6 +33,7 @@ Options:
   --checkpoint FILE   record progress in FILE; rerun with the same FILE to resume
   --report FILE       one row per object; .csv → CSV, anything else → JSON lines
   --report-format F   csv | jsonl (overrides the extension)
+  --overwrite-report  a run that does not resume may replace a non-empty --report (refused otherwise)
   --manifest FILE     read keys from an OSS inventory manifest.json (+ its CSV.gz data files) instead of listing
   --fanout FUNCTION   send keys in batches to the deployed function (async invocations) instead of copying here
   --batch-size N      keys per fan-out event (default 100)
@@ -58,6 +59,7 @@ export interface BackfillCliArgs {
   checkpoint?: string;
   report?: string;
   reportFormat?: ReportFormat;
+  overwriteReport?: boolean;
   manifest?: string;
   fanout?: { functionName: string; batchSize: number; service?: string; accountId: string; endpoint?: string };
   json: boolean;
@@ -93,6 +95,7 @@ export function parseBackfillArgs(argv: string[], env: Record<string, string | u
         checkpoint: { type: 'string' },
         report: { type: 'string' },
         'report-format': { type: 'string' },
+        'overwrite-report': { type: 'boolean' },
         manifest: { type: 'string' },
         fanout: { type: 'string' },
         'batch-size': { type: 'string' },
@@ -125,6 +128,7 @@ export function parseBackfillArgs(argv: string[], env: Record<string, string | u
   const reportFormat = s('report-format');
   if (reportFormat !== undefined && reportFormat !== 'csv' && reportFormat !== 'jsonl') problems.push(`--report-format must be csv or jsonl, got "${reportFormat}"`);
   if (reportFormat && !s('report')) problems.push('--report-format needs --report FILE');
+  if (values['overwrite-report'] === true && !s('report')) problems.push('--overwrite-report needs --report FILE');
   const accessKeyId = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
   const accessKeySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
   if (!accessKeyId || !accessKeySecret) problems.push('credentials missing: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS keys)');
@@ -157,6 +161,7 @@ export function parseBackfillArgs(argv: string[], env: Record<string, string | u
     ...(s('checkpoint') ? { checkpoint: s('checkpoint') } : {}),
     ...(s('report') ? { report: s('report') } : {}),
     ...(reportFormat ? { reportFormat: reportFormat as ReportFormat } : {}),
+    ...(values['overwrite-report'] === true ? { overwriteReport: true } : {}),
     ...(s('manifest') ? { manifest: s('manifest') } : {}),
     ...(fanout ? { fanout } : {}),
     json: values.json === true,
@@ -243,6 +248,7 @@ export const command: Command = {
         ...(args.checkpoint ? { checkpointFile: args.checkpoint } : {}),
         ...(args.report ? { reportFile: args.report } : {}),
         ...(args.reportFormat ? { reportFormat: args.reportFormat } : {}),
+        ...(args.overwriteReport ? { overwriteReport: true } : {}),
         ...(args.manifest ? { manifestFile: args.manifest } : {}),
         signal: controller.signal,
         onStall: ({ operation, endpoint, waitedMs, timeoutMs }) => {
