@@ -280,6 +280,11 @@ function parseRules(problems: string[], raw: string | undefined, fallback: Encry
  */
 export function checkEndpoint(name: string, raw: string): { endpoint: string } | { problem: string } {
   const v = raw.trim();
+  // `http:/host` or `https:host`: the scheme is there, a slash is missing (not a host named "http").
+  const slashes = /^(https?):\/?([^/].*)$/i.exec(v);
+  if (slashes) {
+    return { problem: `${name}=${quote(raw)} is not valid: "${slashes[1]}:" must be followed by two slashes; write ${slashes[1]!.toLowerCase()}://${slashes[2]!.replace(/\/.*$/, '')}.` };
+  }
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v) && /^[^\s/?#@]+(\/.*)?$/.test(v)) {
     return {
       problem: `${name}=${quote(raw)} is not valid: it has no scheme; write https://${v.replace(/\/.*$/, '')} (http:// only for a local emulator: plain HTTP sends signed requests and STS tokens in cleartext).`,

@@ -19,6 +19,11 @@ export class ConfigError extends AutoEncryptError {
   constructor(readonly problems: string[]) {
     super(`Invalid function configuration (fix these environment variables and redeploy):\n- ${problems.join('\n- ')}`);
   }
+
+  /** The same problems worded for a local CLI run, which reads its own environment: nothing to redeploy. */
+  get localMessage(): string {
+    return `Invalid configuration (fix these environment variables and run again):\n- ${this.problems.join('\n- ')}`;
+  }
 }
 
 /** The trigger payload is not an OSS event the function understands. */

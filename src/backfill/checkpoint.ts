@@ -18,7 +18,7 @@
  * its format, and a resume with another report (or none) is refused.
  */
 import { promises as fs } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename, join, resolve } from 'node:path';
 import { AutoEncryptError } from '../errors';
 import { CheckpointError } from './errors';
 import type { TrackedPosition } from './progress-tracker';
@@ -71,9 +71,12 @@ export interface CheckpointState {
   updatedAt: string;
 }
 
+/** `./inv/manifest.json` and `inv/manifest.json` are one file (checkpoints of older versions kept the path as given). */
+const sameFile = (a: string, b: string): boolean => resolve(a) === resolve(b);
+
 function sameSource(a: SourceId, b: SourceId): boolean {
   if (a.kind === 'list' || b.kind === 'list') return JSON.stringify(a) === JSON.stringify(b);
-  return a.bucket === b.bucket && a.manifest === b.manifest && a.md5 === b.md5 && a.createdAt === b.createdAt;
+  return a.bucket === b.bucket && sameFile(a.manifest, b.manifest) && a.md5 === b.md5 && a.createdAt === b.createdAt;
 }
 
 function describe(s: SourceId): string {
@@ -133,7 +136,7 @@ function validate(d: unknown): string[] {
 export function assertResumable(file: string, cp: CheckpointState, want: { source: SourceId; mode: 'local' | 'fanout'; dryRun: boolean; report: ReportId }): void {
   const a = cp.source;
   const b = want.source;
-  if (a.kind === 'manifest' && b.kind === 'manifest' && a.bucket === b.bucket && a.manifest === b.manifest && !sameSource(a, b)) {
+  if (a.kind === 'manifest' && b.kind === 'manifest' && a.bucket === b.bucket && sameFile(a.manifest, b.manifest) && !sameSource(a, b)) {
     throw new CheckpointError(
       file,
       `was written for another inventory at ${b.manifest} (${describeManifest(a)}); that file is now (${describeManifest(b)}). ` +

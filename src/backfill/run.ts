@@ -205,7 +205,7 @@ async function run(opts: BackfillOptions): Promise<BackfillSummary> {
   // 1. Everything that can be wrong with the inputs is found before anything is written.
   const manifest: InventoryManifest | undefined = opts.manifestFile ? await openManifest(opts.manifestFile, { bucket: opts.bucket }) : undefined;
   const source: SourceId = manifest
-    ? { kind: 'manifest', bucket: opts.bucket, manifest: opts.manifestFile as string, md5: manifest.md5, ...(manifest.createdAt !== undefined ? { createdAt: manifest.createdAt } : {}) }
+    ? { kind: 'manifest', bucket: opts.bucket, manifest: resolve(opts.manifestFile as string), md5: manifest.md5, ...(manifest.createdAt !== undefined ? { createdAt: manifest.createdAt } : {}) }
     : { kind: 'list', bucket: opts.bucket, prefix: opts.prefix ?? '' };
   const reportId: ReportId = opts.reportFile ? { file: resolve(opts.reportFile), format: reportFormatFor(opts.reportFile, opts.reportFormat) } : null;
   const cp = opts.checkpointFile ? await readCheckpoint(opts.checkpointFile) : undefined;

@@ -19,9 +19,13 @@ export function cloudCredentials(env: Record<string, string | undefined>): Cloud
  * Expected errors (ours, with codes) print one line and exit 2 for bad input, 1 otherwise;
  * anything else is a bug and keeps its stack.
  */
+const LOCAL_RUNS = new Set(['backfill', 'start', 'replay']);
+
 export function reportError(command: string, err: unknown, exitCode?: number, write: (s: string) => void = (s) => process.stderr.write(s)): number {
   if (err instanceof AutoEncryptError) {
-    write(`oss-auto-encrypt ${command}: ${err.message.replace(/\n+/g, ' ')} [${err.code}]\n`);
+    // backfill, start and replay read the variables from their own environment: the fix is to run again, not to redeploy.
+    const message = err instanceof ConfigError && LOCAL_RUNS.has(command) ? err.localMessage : err.message;
+    write(`oss-auto-encrypt ${command}: ${message.replace(/\n+/g, ' ')} [${err.code}]\n`);
     return exitCode ?? (err instanceof UsageError || err instanceof EventFileError || err instanceof ConfigError || err instanceof RemoteConfigError ? 2 : 1);
   }
   write(`oss-auto-encrypt ${command}: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
