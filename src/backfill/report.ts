@@ -4,7 +4,8 @@
  * `format` or by the file extension (.csv → CSV, else JSON lines).
  *
  * CSV cells are opened in spreadsheets, and a key such as `=cmd|' /C calc'!A0` must not become a
- * formula (OWASP "CSV injection"): a cell that starts with `=` `+` `-` `@`, tab or CR gets a leading
+ * formula (OWASP "CSV injection"): a cell that starts with `=` `+` `-` `@` (also full-width, also after leading
+ * whitespace), tab, CR or LF gets a leading
  * `'`, and so does one that already starts with `'`, so the rule is reversible: drop one leading `'`
  * from a CSV cell that has one to get the exact value. JSON lines carry exact keys.
  *
@@ -38,10 +39,16 @@ export function reportFormatFor(file: string, format?: ReportFormat): ReportForm
   return /\.csv$/i.test(file) ? 'csv' : 'jsonl';
 }
 
+/**
+ * A cell a spreadsheet may run as a formula: one starting with `=` `+` `-` `@` (or their full-width forms, which some
+ * spreadsheets fold), tab, CR or LF, or with whitespace and then one of those (spreadsheets trim leading spaces).
+ */
+const FORMULA_START = /^(?:[\t\r\n']|\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
+
 function csvField(value: string | number | undefined): string {
   if (value === undefined) return '';
   let s = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r']/.test(s)) s = `'${s}`;
+  if (typeof value === 'string' && FORMULA_START.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

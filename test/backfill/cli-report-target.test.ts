@@ -91,6 +91,15 @@ describe('backfill CLI: the report file', () => {
     expect(csvKeys(report)).toEqual(['a', 'b']);
   });
 
+  it('CSV cells starting with whitespace and a formula character, LF or a full-width ＝ are neutralised too', async () => {
+    const keys = [' =1+1', '\u3000@SUM(1)', '\uFF1D1+1', '\n=2', ' plain'];
+    const bucket = await bucketWith(keys);
+    const csv = join(dir, 'inj2.csv');
+    expect((await cli([...base(bucket), '--report', csv, '--dry-run'], env)).code).toBe(0);
+    const text = readFileSync(csv, 'utf8');
+    for (const cell of ["' =1+1,", "'\u3000@SUM(1),", "'\uFF1D1+1,", '"\'\n=2",', ' plain,']) expect(text).toContain(`\r\n${cell}`);
+  });
+
   it.each([['csv'], ['jsonl']])('--report /dev/full (%s), fresh or on a resume: one line naming the file, nothing processed', async (format) => {
     const bucket = await bucketWith(['a', 'b']);
     const cp = join(dir, `full-${format}.json`);
