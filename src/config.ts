@@ -12,6 +12,11 @@ export interface EncryptionTarget {
   readonly algorithm: SseAlgorithm;
   /** KMS only; absent means the OSS-managed default CMK. */
   readonly kmsKeyId?: string;
+  /**
+   * The key's ARN exactly as configured, when it was given as one: the RAM policy grants on it verbatim (the key
+   * may live in another region or account). The function itself compares `kmsKeyId`, as OSS reports the id.
+   */
+  readonly kmsKeyArn?: string;
   /** KMS only: `SM4` for KMS with SM4 data encryption. */
   readonly kmsDataEncryption?: 'SM4';
 }
@@ -152,6 +157,7 @@ function buildTarget(
   kmsKeyId: string | undefined,
   dataEnc: string | undefined,
 ): EncryptionTarget {
+  let kmsKeyArn: string | undefined;
   if (kmsKeyId !== undefined && algorithm !== 'KMS') {
     problems.push(`${where.key} is set but ${where.alg} is ${algorithm}; a KMS key id only applies with ${where.alg}=KMS.`);
   }
@@ -165,7 +171,10 @@ function buildTarget(
     // OSS reports the key id on every object, never the alias or ARN it was given (evidence §18, issue #10 item 9),
     // so the function compares against the key id: an ARN names it; an alias cannot be resolved without KMS.
     const arn = /^acs:kms:[^:]*:[^:]*:key\/(.+)$/i.exec(kmsKeyId);
-    if (arn) kmsKeyId = arn[1];
+    if (arn) {
+      kmsKeyArn = kmsKeyId;
+      kmsKeyId = arn[1];
+    }
     else if (/^alias\//i.test(kmsKeyId) || /^acs:kms:[^:]*:[^:]*:alias\//i.test(kmsKeyId)) {
       problems.push(
         `${where.key}=${quote(kmsKeyId)} names the key by alias, but OSS reports the key id on every object, so the encryption could not be confirmed; ` +
@@ -188,6 +197,7 @@ function buildTarget(
   return Object.freeze({
     algorithm,
     ...(algorithm === 'KMS' && kmsKeyId !== undefined ? { kmsKeyId } : {}),
+    ...(algorithm === 'KMS' && kmsKeyArn !== undefined ? { kmsKeyArn } : {}),
     ...(kmsDataEncryption ? { kmsDataEncryption } : {}),
   });
 }
@@ -258,7 +268,8 @@ function parseRules(problems: string[], raw: string | undefined, fallback: Encry
     const field = (f: 'kmsKeyId' | 'kmsDataEncryption'): string | undefined => {
       if (o[f] === null) return undefined;
       if (typeof o[f] === 'string' && o[f] !== '') return o[f] as string;
-      return sameAlgorithm ? fallback[f] : undefined;
+      // The default's key as it was given (its ARN when it was one), so the rule's target keeps the ARN for the policy.
+      return sameAlgorithm ? (f === 'kmsKeyId' ? fallback.kmsKeyArn ?? fallback.kmsKeyId : fallback[f]) : undefined;
     };
     const target = buildTarget(
       problems,

@@ -130,7 +130,8 @@ export function buildFunctionRolePolicy(policy: PolicyFacts, target: DeploymentT
   if (!policy.dryRun) {
     const kms = encryptionTargets(policy).filter((t) => t.algorithm === 'KMS');
     if (kms.length > 0) {
-      const named = uniq(kms.flatMap((t) => (t.kmsKeyId ? [t.kmsKeyId] : [])));
+      // A key given as an ARN is granted on that ARN verbatim, not rebuilt in the deployment's region and account.
+      const named = uniq(kms.flatMap((t) => (t.kmsKeyArn ? [t.kmsKeyArn] : t.kmsKeyId ? [t.kmsKeyId] : [])));
       const badKeys = named.filter((id) => !KEY_ID.test(id));
       if (badKeys.length) throw new DeployInputError(badKeys.map((id) => `KMS key id "${id}" (SSE_KMS_KEY_ID or SSE_RULES) is not valid.`));
       const resources = named.map((id) => kmsKeyArn(target, id));

@@ -1,4 +1,5 @@
 /** `oss-auto-encrypt policy`: flag parsing over env defaults, and the real CLI in a child process. */
+import { loadPolicy } from '../../src/config';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { parsePolicyArgs, generatePolicy } from '../../src/cli/policy';
@@ -109,6 +110,19 @@ describe('the CLI', () => {
     expect(JSON.parse(r.stdout).Statement).toContainEqual({ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [`acs:kms:cn-hangzhou:${ACCOUNT}:alias/old-photos`] });
     expect(r.stdout).not.toContain('key/alias');
     expect(r.stderr).toMatch(/^warning: KMS acs:kms:cn-hangzhou:\d+:alias\/old-photos is an alias/);
+  });
+
+  test('a KMS key given as an ARN in another region/account is granted on that ARN verbatim (also for a rule inheriting it); the function compares its id', async () => {
+    const arn = 'acs:kms:cn-shanghai:9999999999999999:key/key-elsewhere';
+    const env = { SSE_ALGORITHM: 'KMS', SSE_KMS_KEY_ID: arn, SSE_RULES: JSON.stringify([{ prefix: 'gov/', kmsDataEncryption: 'SM4' }]) };
+    const r = await runCli(['--bucket', 'photos', '--account-id', ACCOUNT], env);
+    expect(r.code).toBe(0);
+    const kms = (JSON.parse(r.stdout).Statement as Array<{ Action: string[]; Resource: string[] }>).filter((st) => st.Action.some((a) => a.startsWith('kms:')));
+    expect(kms.flatMap((st) => st.Resource)).toEqual([arn]);
+    expect(r.stdout).not.toContain(`cn-hangzhou:${ACCOUNT}:key/key-elsewhere`);
+    const policy = loadPolicy(env);
+    expect(policy.kmsKeyId).toBe('key-elsewhere');
+    expect(policy.rules[0]!.target!.kmsKeyId).toBe('key-elsewhere');
   });
 
   test('bad input: one clear message on stderr, nothing on stdout, exit 2', async () => {
