@@ -50,9 +50,9 @@ function mismatchLine(o: ObjectReplay): string {
     return `event ${subs} (the seeded object's: a local copy cannot have the bytes behind the event's eTag); --keep-etag replays the event as is`;
   }
   const diffs = [m.eTag && `eTag ${m.eTag.event} is not the object's ${m.eTag.seeded}`, m.size && `size ${m.size.event} is not the object's ${m.size.seeded}`].filter(Boolean).join(', ');
-  return o.seeded
-    ? `event kept as is (--keep-etag): its ${diffs}, so the handler sees another object than the event's`
-    : `event replayed as is: its ${diffs}, so the object changed since the event and the handler leaves it alone`;
+  // Only the eTag decides (core/decide.ts): a size difference alone changes nothing for the handler.
+  if (o.seeded) return `event kept as is (--keep-etag): its ${diffs}${m.eTag ? ', so the handler sees another object than the event\'s' : ''}`;
+  return `event replayed as is: its ${diffs}${m.eTag ? ' (the object changed since the event), so the handler leaves the object alone' : ''}`;
 }
 
 function displayPath(file: string, cwd: string): string {
