@@ -19,12 +19,27 @@ export interface EventFile {
 /** `events/` next to package.json, resolved from this file so it works from any cwd. */
 export const DEFAULT_EVENTS_DIR = resolve(__dirname, '..', '..', 'events');
 
-/** Reads and validates every file (all errors are about one named file); directories expand to their *.json. */
-export async function loadEventFiles(paths: string[]): Promise<EventFile[]> {
+/** The argument that reads one event from standard input, and the name its errors and output carry. */
+export const STDIN_ARG = '-';
+export const STDIN_PATH = '<stdin>';
+
+export interface LoadOptions {
+  /** Reads standard input for `-` (default: process.stdin, refused when it is a terminal). */
+  readStdin?: () => Promise<Buffer>;
+}
+
+/**
+ * Reads and validates every file (all errors are about one named file); directories expand to their *.json,
+ * `-` is one event on standard input.
+ */
+export async function loadEventFiles(paths: string[], opts: LoadOptions = {}): Promise<EventFile[]> {
+  if (paths.filter((p) => p === STDIN_ARG).length > 1) throw new EventFileError(STDIN_PATH, 'standard input ("-") can be named only once');
   const files = paths.length ? await expand(paths) : await jsonFilesIn(DEFAULT_EVENTS_DIR);
   if (files.length === 0) throw new EventFileError(paths[0] ?? DEFAULT_EVENTS_DIR, 'no *.json event files found');
   const out: EventFile[] = [];
-  for (const path of files) out.push(await loadEventFile(path));
+  for (const path of files) {
+    out.push(path === STDIN_ARG ? parseEventFile(STDIN_PATH, await (opts.readStdin ?? readProcessStdin)()) : await loadEventFile(path));
+  }
   return out;
 }
 
@@ -37,17 +52,41 @@ export async function loadEventFile(path: string): Promise<EventFile> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(err);
     throw new EventFileError(path, `cannot read the event file (${why})`, { cause: err });
   }
+  return parseEventFile(path, raw);
+}
+
+function parseEventFile(path: string, raw: Buffer): EventFile {
   try {
     return { path, raw, refs: parseEvent(raw) };
   } catch (err) {
-    if (err instanceof AutoEncryptError) throw new EventFileError(path, err.message, { cause: err });
+    if (err instanceof AutoEncryptError) throw new EventFileError(path, err.message + maskedHint(err.message), { cause: err });
     throw err;
   }
+}
+
+/** Documentation examples hide names with `*` (e.g. EventBridge's `"name": "******"`); say so instead of only "invalid". */
+function maskedHint(message: string): string {
+  return /bucket\.name "[^"]*\*[^"]*" is not a valid/.test(message)
+    ? ' The bucket name looks masked (published examples hide names with *): put your own bucket\'s name and object key in the event.'
+    : '';
+}
+
+async function readProcessStdin(): Promise<Buffer> {
+  if (process.stdin.isTTY) {
+    throw new EventFileError(STDIN_PATH, '"-" reads one event from standard input, which is a terminal here: pipe or redirect the event, e.g. `replay - < event.json`');
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
 }
 
 async function expand(paths: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
+    if (p === STDIN_ARG) {
+      out.push(p);
+      continue;
+    }
     const s = await stat(p).catch(() => undefined);
     if (s?.isDirectory()) out.push(...(await jsonFilesIn(p)));
     else out.push(p); // missing files are reported by loadEventFile with their name

@@ -2,13 +2,15 @@
 import { relative } from 'node:path';
 import type { EventReplay, ObjectReplay, ReplayReport } from './replay';
 import { rowRank, statRows } from './stat-view';
+import { STDIN_PATH } from './event-files';
 
 const NAME_WIDTH = 36;
 
 export function formatEvent(e: EventReplay, cwd = process.cwd()): string {
   const lines: string[] = [];
   const n = e.objects.length;
-  lines.push(`== ${relative(cwd, e.file) || e.file}  (${e.eventNames.join(', ')}; ${n} object${n === 1 ? '' : 's'}; request ${e.requestId})`);
+  const scope = e.accountId ? `${e.region}, account ${e.accountId}` : e.region;
+  lines.push(`== ${displayPath(e.file, cwd)}  (${e.eventNames.join(', ')}; ${n} object${n === 1 ? '' : 's'}; ${scope}; request ${e.requestId})`);
   if (e.error) lines.push(`   invocation failed: ${e.error.code}: ${e.error.message}`);
   for (const o of e.objects) lines.push(...formatObject(o));
   return lines.join('\n') + '\n';
@@ -16,6 +18,7 @@ export function formatEvent(e: EventReplay, cwd = process.cwd()): string {
 
 export function formatObject(o: ObjectReplay): string[] {
   const lines = [`   oss://${o.bucket}/${o.key}${o.seeded ? `  [seeded: ${o.seeded}]` : ''}`];
+  if (o.eventMismatch) lines.push(`   ${mismatchLine(o)}`);
   const r = o.result;
   if (r) {
     const how = [r.method, r.algorithm, r.kmsKeyId, r.dryRun ? 'dry run' : undefined, `${Math.round(r.durationMs)} ms`].filter(Boolean).join(', ');
@@ -36,9 +39,34 @@ export function formatObject(o: ObjectReplay): string[] {
   return lines;
 }
 
+/**
+ * One line on why the event's eTag/size and the object's differ and what replay did about it. Embedded: the
+ * seeded object cannot have the bytes behind someone else's eTag. Remote: the object changed since the event.
+ */
+function mismatchLine(o: ObjectReplay): string {
+  const m = o.eventMismatch!;
+  if (m.substituted) {
+    const subs = [m.eTag && `eTag ${m.eTag.event} → ${m.eTag.seeded}`, m.size && `size ${m.size.event} → ${m.size.seeded}`].filter(Boolean).join(', ');
+    return `event ${subs} (the seeded object's: a local copy cannot have the bytes behind the event's eTag); --keep-etag replays the event as is`;
+  }
+  const diffs = [m.eTag && `eTag ${m.eTag.event} is not the object's ${m.eTag.seeded}`, m.size && `size ${m.size.event} is not the object's ${m.size.seeded}`].filter(Boolean).join(', ');
+  // Only the eTag decides (core/decide.ts): a size difference alone changes nothing for the handler.
+  if (o.seeded) return `event kept as is (--keep-etag): its ${diffs}${m.eTag ? ', so the handler sees another object than the event\'s' : ''}`;
+  return `event replayed as is: its ${diffs}${m.eTag ? ' (the object changed since the event), so the handler leaves the object alone' : ''}`;
+}
+
+function displayPath(file: string, cwd: string): string {
+  return file === STDIN_PATH ? file : relative(cwd, file) || file;
+}
+
 export function formatTotals(r: ReplayReport): string {
   const t = r.totals;
-  const where = r.mode === 'embedded' ? `embedded local OSS ${r.endpoint}` : `OSS ${r.endpoint}`;
+  const label = (c: ReplayReport['contexts'][number]) => (c.accountId ? `${c.region}/${c.accountId}` : c.region);
+  const where = r.mode === 'remote'
+    ? `OSS ${[...new Set(r.contexts.map((c) => c.endpoint))].join(', ') || r.endpoint}`
+    : r.contexts.length > 1
+      ? `embedded local OSS in ${r.contexts.map((c) => `${label(c)} (${c.endpoint})`).join(', ')}`
+      : `embedded local OSS ${r.endpoint}`;
   const errors = t.eventErrors ? `, ${t.eventErrors} invocation${t.eventErrors === 1 ? '' : 's'} failed` : '';
   return `${t.events} event${t.events === 1 ? '' : 's'}, ${t.objects} object${t.objects === 1 ? '' : 's'} on ${where}: ` +
     `${t.encrypted} encrypted, ${t.skipped} skipped, ${t.failed} failed${errors}\n`;

@@ -28,6 +28,8 @@ const MIME_BY_EXT: Record<string, string> = {
 export interface SeedOptions {
   /** The event's `oss.object.objectMeta.mimeType`, when it has one. */
   mimeType?: string;
+  /** The event's `oss.object.objectMeta.userMeta` (`x-oss-meta-*` → value), seeded so the view shows it kept. */
+  userMeta?: Record<string, string>;
 }
 
 export interface SeededObject {
@@ -44,7 +46,7 @@ export function symlinkTargetFor(key: string): string {
 export async function seedObject(client: OSS, ref: ObjectRef, opts: SeedOptions = {}): Promise<SeededObject> {
   const size = ref.size && ref.size > 0 ? ref.size : DEFAULT_SIZE;
   const body = sampleContent(ref.key, size);
-  const headers = seedHeaders(ref.key, opts.mimeType);
+  const headers = seedHeaders(ref.key, opts.mimeType, opts.userMeta);
   const event = ref.eventName ?? 'ObjectCreated:PutObject';
 
   // A re-run must start from the state the event describes, not from last run's encrypted copy.
@@ -82,14 +84,24 @@ export async function seedObject(client: OSS, ref: ObjectRef, opts: SeedOptions 
   return { key: ref.key, kind: 'normal' };
 }
 
-function seedHeaders(key: string, mimeType: string | undefined): Record<string, string> {
+function seedHeaders(key: string, mimeType: string | undefined, eventMeta: Record<string, string> = {}): Record<string, string> {
   const ext = /\.([A-Za-z0-9]+)$/.exec(key)?.[1]?.toLowerCase() ?? '';
   return {
     'Content-Type': mimeType ?? MIME_BY_EXT[ext] ?? 'application/octet-stream',
     'Cache-Control': SEED_CACHE_CONTROL,
     'x-oss-tagging': new URLSearchParams(SEED_TAGS).toString(),
     ...Object.fromEntries(Object.entries(SEED_USER_META).map(([k, v]) => [`x-oss-meta-${k}`, v])),
+    ...headerSafeUserMeta(eventMeta),
   };
+}
+
+/**
+ * The event's user metadata that can travel as request headers: `x-oss-meta-` names of header-token characters
+ * with printable-ASCII values. Anything else (not seen in any public example) is left out of the seed, which only
+ * makes the demo object carry less metadata; the event itself is replayed unchanged.
+ */
+function headerSafeUserMeta(meta: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(meta).filter(([k, v]) => /^x-oss-meta-[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(k) && /^[\x20-\x7e]*$/.test(v)));
 }
 
 /** [start, end) ranges of ≥MIN_PART_BYTES each, the remainder folded into the last part. */

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +10,8 @@ import { startLocalOss, type LocalOss } from '../../src/local-oss';
 import { runCli } from './run-cli';
 
 const sample = (name: string) => join(DEFAULT_EVENTS_DIR, name);
+const PUBLIC = join(__dirname, '..', 'fixtures', 'public-events');
+const BIN = join(__dirname, '..', '..', 'bin', 'oss-auto-encrypt.js');
 
 describe('oss-auto-encrypt replay', () => {
   let dir: string;
@@ -129,8 +133,69 @@ describe('oss-auto-encrypt replay', () => {
     });
   });
 
+  describe('events users actually have (test/fixtures/public-events)', () => {
+    test('the fc3 OSS template: one line on the eTag substitution, then unencrypted → encrypted', async () => {
+      const r = await runCli(command, [join(PUBLIC, 'fc3-oss.json')]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/== .*fc3-oss\.json {2}\(ObjectCreated:PutObject; 1 object; cn-shanghai, account 123456789; request 1-/);
+      expect(r.stdout).toMatch(/oss:\/\/testbucket\/image\/a\.jpg {2}\[seeded: normal\]\n {3}event eTag 688A7BF4F233DC9C88A80BF985AB7329 → [0-9A-F]{32} \(the seeded object's: a local copy cannot have the bytes behind the event's eTag\); --keep-etag replays the event as is\n {3}ENCRYPTED: unencrypted \(copy, AES256, \d+ ms\)\n {5}X-Oss-Server-Side-Encryption +: - {2}→ {2}AES256\n/);
+      expect(r.stdout).toMatch(/1 event, 1 object on embedded local OSS http:\/\/127\.0\.0\.1:\d+: 1 encrypted, 0 skipped, 0 failed\n$/);
+    });
+
+    test('--keep-etag: the same template shows the stale-event path', async () => {
+      const r = await runCli(command, ['--keep-etag', join(PUBLIC, 'fc3-oss.json')]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/event kept as is \(--keep-etag\): its eTag 688A7BF4F233DC9C88A80BF985AB7329 is not the object's [0-9A-F]{32}, so the handler sees another object than the event's\n {3}SKIPPED: replaced/);
+      expect(r.stdout).toMatch(/X-Oss-Server-Side-Encryption +: -\n/);
+      expect(r.stdout).toMatch(/0 encrypted, 1 skipped, 0 failed/);
+    });
+
+    test('the whole folder: three regions and accounts, each event in its own, all encrypted', async () => {
+      const r = await runCli(command, [PUBLIC]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toMatch(/MISMATCH/);
+      expect(r.stdout).toMatch(/fc-docs-oss-trigger\.json {2}\(ObjectCreated:PutObject; 1 object; cn-hangzhou, account 123456789;/);
+      expect(r.stdout).toMatch(/knative-oss-cn-beijing\.json {2}\(ObjectCreated:PostObject; 1 object; cn-beijing, account 1041208914252405;/);
+      expect(r.stdout).toMatch(/X-Oss-Meta-Last-Modified +: 20250213\n/);
+      expect(r.stdout).toMatch(/4 events, 4 objects on embedded local OSS in cn-hangzhou\/123456789 \(http:[^)]+\), cn-shanghai\/123456789 \(http:[^)]+\), cn-beijing\/1041208914252405 \(http:[^)]+\): 4 encrypted, 0 skipped, 0 failed\n$/);
+    });
+
+    test('a masked example → 2, one line naming the file and saying the name looks masked', async () => {
+      const path = join(PUBLIC, 'masked', 'eventbridge-dataworks-oss.json');
+      const r = await runCli(command, [path]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`oss-auto-encrypt replay: ${path}: `);
+      expect(r.stderr).toMatch(/bucket name looks masked .* \[EVENT_FILE_INVALID\]\n$/);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    });
+
+    describe('standard input ("-"), through the installed bin', () => {
+      const bin = (args: string[], input: string) => spawnSync(process.execPath, [BIN, 'replay', ...args], {
+        input, encoding: 'utf8', timeout: 60_000,
+        env: { ...process.env, LOG_LEVEL: 'silent', ALIBABA_CLOUD_ACCESS_KEY_ID: '', ALIBABA_CLOUD_ACCESS_KEY_SECRET: '' },
+      });
+
+      test('an event piped in replays like the file', () => {
+        const r = bin(['-'], readFileSync(join(PUBLIC, 'knative-oss-cn-beijing.json'), 'utf8'));
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/^== <stdin> {2}\(ObjectCreated:PostObject; 1 object; cn-beijing, account 1041208914252405;/);
+        expect(r.stdout).toMatch(/1 encrypted, 0 skipped, 0 failed\n$/);
+      });
+
+      test('something else on stdin → 2, naming <stdin> and the problem', () => {
+        const r = bin(['-'], '{"triggerTime":"2023-12-26T07:49:00Z","triggerName":"timer-trigger","payload":"awesome-fc"}');
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(/^oss-auto-encrypt replay: <stdin>: .*neither "events" \(OSS trigger\) nor "data" \(CloudEvent\); keys found: triggerTime, triggerName, payload.*\[EVENT_FILE_INVALID\]\n$/);
+      });
+    });
+  });
+
   test('--help documents the flags', async () => {
     expect(command.help).toMatch(/--json/);
+    expect(command.help).toMatch(/--keep-etag/);
+    expect(command.help).toMatch(/"-" reads one event from/);
     expect(command.help).toMatch(/--endpoint URL/);
     expect(command.help).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
   });
