@@ -139,22 +139,35 @@ export async function checkRetention(ctx: DoctorContext): Promise<Check> {
   const title = 'Retention (WORM)';
   try {
     const a = await ctx.admin.bucketGet(ctx.bucket, 'worm');
-    if (a.root !== 'WormConfiguration') return warn('bucket', 'bucket.retention', title, `could not be read (unexpected answer <${a.root}>)`, 'check the bucket\'s retention policy in the OSS console');
+    if (a.root !== 'WormConfiguration') return retentionUnknown(ctx, `unexpected answer <${a.root}>`, warn('bucket', 'bucket.retention', title, `could not be read (unexpected answer <${a.root}>)`, 'check the bucket\'s retention policy in the OSS console'));
     const state = String(a.data.State ?? '');
     const days = Number(a.data.RetentionPeriodInDays ?? 0);
     if (state === 'Locked' || state === 'InProgress') {
       ctx.facts.retentionDays = days;
+      ctx.facts.retention = 'in-force';
       return fail('bucket', 'bucket.retention', title, `a retention policy (${state}, ${days} day(s)) makes every object immutable: the in-place rewrite fails with FileImmutable`,
         'the function cannot encrypt objects under retention; use bucket default encryption (PutBucketEncryption) for new uploads instead, or a bucket without retention');
     }
+    ctx.facts.retention = 'not-in-force';
     return ok('bucket', 'bucket.retention', title, `retention policy ${state || 'present'} but not in force`);
   } catch (err) {
     if (isOssCode(err, 'NoSuchWORMConfiguration') || (err instanceof OssOperationError && err.status === 404 && !isOssCode(err, 'NoSuchBucket'))) {
+      ctx.facts.retention = 'absent';
       return ok('bucket', 'bucket.retention', title, 'none: objects can be rewritten in place');
     }
-    if (isOssCode(err, 'AccessDenied')) return denied('bucket', 'bucket.retention', title, err, ctx);
-    return warn('bucket', 'bucket.retention', title, `could not be read: ${short(err)}`, 'check the bucket\'s retention policy in the OSS console');
+    if (isOssCode(err, 'AccessDenied')) return retentionUnknown(ctx, short(err), denied('bucket', 'bucket.retention', title, err, ctx));
+    return retentionUnknown(ctx, short(err), warn('bucket', 'bucket.retention', title, `could not be read: ${short(err)}`, 'check the bucket\'s retention policy in the OSS console'));
   }
+}
+
+/**
+ * Retention could not be read: a scratch object written under a retention policy could not be deleted for its
+ * whole period, so the doctor fails closed and writes nothing (the line says so, with the fix).
+ */
+function retentionUnknown(ctx: DoctorContext, why: string, check: Check): Check {
+  ctx.facts.retention = 'unknown';
+  const line = `retention unknown (${why}): nothing is written, because a scratch object under a retention policy could not be deleted`;
+  return { ...check, details: [...(check.details ?? []), line, 'the KMS check, semantics probe, role check and trigger delivery are skipped; grant oss:GetBucketWorm to the RAM user running doctor to run them'] };
 }
 
 interface OverwriteRule { id: string; prefix: string; suffix: string; principals: string[] }

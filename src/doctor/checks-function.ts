@@ -144,7 +144,7 @@ export async function checkRole(ctx: DoctorContext, invoker: FcInvoker, name: st
   const title = 'Function role (synchronous invocation)';
   const fc2 = 'fc2 InvokeFunction on the FC 3.0 API';
   if (!ctx.write) return [skip('function', 'function.role', title, 'skipped (--no-write)'), skip('evidence', 'evidence.fc2', fc2, 'not observed (--no-write)')];
-  if (ctx.facts.retentionDays !== undefined) return [skip('function', 'function.role', title, 'skipped: a scratch object could not be deleted under the retention policy'), skip('evidence', 'evidence.fc2', fc2, 'not observed')];
+  if (ctx.facts.writeBlocked) return [skip('function', 'function.role', title, `skipped: ${ctx.facts.writeBlocked}`), skip('evidence', 'evidence.fc2', fc2, 'not observed')];
   checkAbort(ctx.signal);
   const key = ctx.scratch.key('role-check.txt');
   const body = Buffer.from('oss-auto-encrypt doctor: role check\n');

@@ -54,7 +54,7 @@ export async function checkKmsKeys(ctx: DoctorContext, policy: Policy): Promise<
   const title = 'KMS key';
   if (targets.length === 0) return [skip('policy', 'policy.kms', title, 'the policy uses no KMS key')];
   if (!ctx.write) return [warn('policy', 'policy.kms', title, `${targets.map((t) => describeSse(t)).join(', ')}: not verified (--no-write)`, 'run without --no-write to prove the key encrypts in this bucket')];
-  if (ctx.facts.retentionDays !== undefined) return [skip('policy', 'policy.kms', title, 'not verified: a scratch object could not be deleted under the bucket\'s retention policy')];
+  if (ctx.facts.writeBlocked) return [skip('policy', 'policy.kms', title, `not verified: ${ctx.facts.writeBlocked}`)];
   const checks: Check[] = [];
   let n = 0;
   for (const target of targets) {

@@ -9,8 +9,11 @@ export interface DoctorFacts {
   bucketExists?: boolean;
   bucketAcl?: string;
   versioning?: 'Off' | 'Enabled' | 'Suspended';
-  /** A retention (WORM) policy: scratch objects could not be deleted, so nothing is written. */
+  /** Retention (WORM) as read: only 'absent' and 'not-in-force' allow writing (a scratch object under retention cannot be deleted). */
+  retention?: 'absent' | 'not-in-force' | 'in-force' | 'unknown';
   retentionDays?: number;
+  /** Why nothing may be written (set before the first write; fail closed). Undefined = writes allowed. */
+  writeBlocked?: string;
   bucketEncryption?: { algorithm: string; kmsKeyId?: string };
 }
 

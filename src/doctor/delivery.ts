@@ -32,7 +32,7 @@ export async function checkDelivery(ctx: DoctorContext, trigger: TriggerFilter |
   const ev = 'Event key encoding';
   const notSeen = (why: string) => skip('evidence', 'evidence.event-key', ev, `not observed: ${why}`);
   if (!ctx.write) return [skip('delivery', 'delivery', title, 'skipped (--no-write)'), notSeen('--no-write')];
-  if (ctx.facts.retentionDays !== undefined) return [skip('delivery', 'delivery', title, 'skipped: a scratch object could not be deleted under the retention policy'), notSeen('retention policy')];
+  if (ctx.facts.writeBlocked) return [skip('delivery', 'delivery', title, `skipped: ${ctx.facts.writeBlocked}`), notSeen(ctx.facts.writeBlocked)];
   if (!trigger) return [skip('delivery', 'delivery', title, 'skipped: no OSS trigger on this bucket'), notSeen('no trigger')];
   const name = (middle: string) => ctx.scratch.track(`${trigger.prefix}oss-auto-encrypt-doctor${middle}${trigger.suffix}`);
   const control = name(`-${ctx.scratch.runId}-delivery`);

@@ -106,7 +106,7 @@ export interface ProbeOutcome { checks: Check[] }
 export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<ProbeOutcome> {
   const title = 'Semantics probe (the function\'s own core)';
   if (!ctx.write) return { checks: [skip('probe', 'probe.core', title, 'skipped (--no-write)')] };
-  if (ctx.facts.retentionDays !== undefined) return { checks: [skip('probe', 'probe.core', title, `skipped: scratch objects could not be deleted for ${ctx.facts.retentionDays} day(s) under the retention policy`)] };
+  if (ctx.facts.writeBlocked) return { checks: [skip('probe', 'probe.core', title, `skipped: ${ctx.facts.writeBlocked}`)] };
   // The policy's encryption and options, but for every key (rules and DRY_RUN would only skip scratch objects).
   const probePolicy: Policy = Object.freeze({ ...policy, rules: [], dryRun: false, allowedBuckets: undefined });
   const target = probePolicy.defaultTarget;

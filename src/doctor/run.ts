@@ -82,6 +82,7 @@ async function steps(ctx: DoctorContext, opts: DoctorOptions, checks: Check[]): 
   checks.push(await checkVersioning(ctx, policy), await checkBucketEncryption(ctx, policy), await checkBucketAcl(ctx, policy),
     await checkRetention(ctx), await checkOverwriteProtection(ctx));
   checks.push(...policyChecks);
+  if (ctx.write) ctx.facts.writeBlocked = writeGate(ctx.facts);
   if (policy) {
     checks.push(...(await checkKmsKeys(ctx, policy)));
     checks.push(...(await runProbe(ctx, policy)).checks);
@@ -89,6 +90,13 @@ async function steps(ctx: DoctorContext, opts: DoctorOptions, checks: Check[]): 
     checks.push(skip('probe', 'probe.core', 'Semantics probe (the function\'s own core)', 'skipped: the policy does not load'));
   }
   await functionSteps(ctx, opts, policy, checks);
+}
+
+/** Fail closed: write only when retention was read as absent or not in force. */
+export function writeGate(facts: DoctorContext['facts']): string | undefined {
+  if (facts.retention === 'in-force') return `scratch objects could not be deleted for ${facts.retentionDays ?? '?'} day(s) under the retention policy`;
+  if (facts.retention !== 'absent' && facts.retention !== 'not-in-force') return 'retention unknown (GetBucketWorm could not be read): a scratch object under a retention policy could not be deleted';
+  return undefined;
 }
 
 async function functionSteps(ctx: DoctorContext, opts: DoctorOptions, policy: Policy | undefined, checks: Check[]): Promise<void> {
