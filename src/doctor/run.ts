@@ -8,7 +8,8 @@ import { createFcInvoker } from '../remote/fc-invoker';
 import { checkBucket, checkBucketAcl, checkBucketEncryption, checkCredentials, checkOverwriteProtection, checkRetention, checkVersioning, skippedBucketChecks } from './checks-bucket';
 import { checkFunction, checkRole } from './checks-function';
 import { checkKmsKeys, checkPolicy } from './checks-policy';
-import { Interrupted, short, type DoctorContext } from './context';
+import { Interrupted, ramAction, short, type DoctorContext } from './context';
+import { OssOperationError } from '../errors';
 import { checkDelivery } from './delivery';
 import { createFcAdmin } from './fc-admin';
 import { createOssAdmin } from './oss-admin';
@@ -83,6 +84,16 @@ async function steps(ctx: DoctorContext, opts: DoctorOptions, checks: Check[]): 
     await checkRetention(ctx), await checkOverwriteProtection(ctx));
   checks.push(...policyChecks);
   if (ctx.write) ctx.facts.writeBlocked = writeGate(ctx.facts);
+  if (ctx.write && !ctx.facts.writeBlocked) {
+    try {
+      await ctx.scratch.preflight();
+    } catch (err) {
+      const op = err instanceof OssOperationError ? err.operation : 'ListObjectVersions';
+      ctx.facts.writeBlocked = `the scratch prefix cannot be listed (${short(err)}), so scratch objects could not be removed`;
+      checks.push(fail('probe', 'scratch.list', 'Scratch cleanup path', `cannot list ${ctx.scratch.prefix}: ${short(err)}; nothing is written`,
+        `grant ${ramAction(op)} on acs:oss:*:*:${ctx.bucket} to the RAM user running doctor (cleanup needs it), or run with --no-write`));
+    }
+  }
   if (policy) {
     checks.push(...(await checkKmsKeys(ctx, policy)));
     checks.push(...(await runProbe(ctx, policy)).checks);

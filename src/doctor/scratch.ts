@@ -17,6 +17,8 @@ export class Scratch {
   private readonly exact = new Set<string>();
   /** Set once the bucket's versioning state is known; an unversioned bucket is cleaned with plain deletes. */
   versioned = true;
+  /** Set by preflight(): from then on objects may be written, and cleanup runs. Before it nothing was written. */
+  private armed = false;
 
   constructor(private readonly admin: OssAdmin, readonly bucket: string, runId?: string) {
     this.runId = runId ?? `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
@@ -34,8 +36,24 @@ export class Scratch {
     return key;
   }
 
+  /**
+   * Before the first write: list the run prefix once with the very calls cleanup uses, so a user who may write but
+   * not list (ListObjectVersions / ListMultipartUploads denied) gets nothing written instead of objects left behind.
+   * Throws the listing's error.
+   */
+  async preflight(): Promise<void> {
+    await this.remaining();
+    this.armed = true;
+  }
+
+  /** Whether anything may have been written (cleanup is skipped, and reports nothing, when not). */
+  get mayHaveWritten(): boolean {
+    return this.armed;
+  }
+
   async cleanup(): Promise<CleanupResult> {
     let removedVersions = 0;
+    if (!this.armed) return { removedVersions, leftBehind: [] };
     // A trigger may still be rewriting a scratch object while we delete (a new version after our listing), so
     // list again until a listing comes back empty, a few times at most.
     for (let round = 0; round < 4; round++) {
