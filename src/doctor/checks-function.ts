@@ -7,7 +7,7 @@ import { loadPolicy, type Policy } from '../config';
 import { describeSse } from '../core/decide';
 import { AutoEncryptError, ConfigError } from '../errors';
 import type { FcInvoker } from '../remote/fc-invoker';
-import { checkAbort, ramAction, short, type DoctorContext } from './context';
+import { checkAbort, encryptedAtUpload, ramAction, short, type DoctorContext } from './context';
 import type { FcAdmin, FcTriggerInfo } from './fc-admin';
 import { fail, ok, skip, warn, type Check } from './report';
 
@@ -149,8 +149,11 @@ export async function checkRole(ctx: DoctorContext, invoker: FcInvoker, name: st
   const key = ctx.scratch.key('role-check.txt');
   const body = Buffer.from('oss-auto-encrypt doctor: role check\n');
   let etag: string;
+  let atUpload = false;
   try {
-    etag = (await ctx.admin.put(ctx.bucket, key, body, { 'content-type': 'text/plain' })).etag ?? '';
+    const put = await ctx.admin.put(ctx.bucket, key, body, { 'content-type': 'text/plain' });
+    etag = put.etag ?? '';
+    atUpload = encryptedAtUpload(put);
   } catch (err) {
     return [fail('function', 'function.role', title, `could not write the scratch object: ${short(err)}`, 'grant oss:PutObject to the user running doctor'), skip('evidence', 'evidence.fc2', fc2, 'not observed')];
   }
@@ -181,11 +184,19 @@ export async function checkRole(ctx: DoctorContext, invoker: FcInvoker, name: st
   } catch { /* shown below */ }
   const head = await ctx.admin.head(ctx.bucket, key);
   const sse = head['x-oss-server-side-encryption'];
-  if (outcome === 'encrypted' && sse && logLine?.outcome === 'encrypted') {
+  if (atUpload) {
+    // Bucket default encryption encrypted the scratch object at upload: the function only HEADs and skips it, so
+    // its role's copy permissions were never exercised.
+    if (outcome === 'skipped' && logLine?.outcome === 'skipped') {
+      return [warn('function', 'function.role', title, 'not provable here: bucket default encryption encrypts at upload; the function ran, read the object and skipped it as already-encrypted, but never had to rewrite one',
+        'compare the role\'s policy with `npx oss-auto-encrypt policy` (the rewrite needs oss:PutObject, oss:GetObject, and the ACL/tagging actions)'), evidence];
+    }
+  } else if (outcome === 'encrypted' && sse && logLine?.outcome === 'encrypted') {
     return [ok('function', 'function.role', title, `the deployed function encrypted a scratch object (${sse}) and logged one line for it`), evidence];
   }
-  // A trigger watching the whole bucket fires on the scratch object too and may get there first.
-  if (outcome === 'skipped' && reason === 'already-encrypted' && sse && logLine?.outcome === 'skipped') {
+  // A trigger watching the whole bucket fires on the scratch object too and may get there first: the upload was
+  // plaintext (atUpload false), so its encryption now is the function's doing.
+  if (!atUpload && outcome === 'skipped' && reason === 'already-encrypted' && sse && logLine?.outcome === 'skipped') {
     return [ok('function', 'function.role', title, `the trigger encrypted the scratch object (${sse}) before the invocation, which then skipped it as already-encrypted and logged one line`), evidence];
   }
   return [fail('function', 'function.role', title, `unexpected result: outcome ${outcome ?? 'unknown'}, object ${sse ? `encrypted (${sse})` : 'still unencrypted'}, log line ${logLine ? 'found' : 'missing'}`,

@@ -60,3 +60,9 @@ export function ramAction(operation: string): string {
   };
   return map[operation] ?? `the RAM action for ${operation}`;
 }
+
+/**
+ * Whether OSS encrypted an object at upload (bucket default encryption): the PutObject answer names the SSE it
+ * applied, so unlike a HEAD afterwards it cannot race a trigger that encrypts the object a moment later.
+ */
+export const encryptedAtUpload = (putHeaders: Record<string, string>): boolean => Boolean(putHeaders['x-oss-server-side-encryption']);

@@ -8,9 +8,9 @@
  * function HEAD the decoy of that name, whose ETag differs from K's, so it skips it as replaced: K stays plaintext.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkAbort, short, type DoctorContext } from './context';
+import { checkAbort, encryptedAtUpload, short, type DoctorContext } from './context';
 import type { TriggerFilter } from './checks-function';
-import { fail, ok, skip, type Check } from './report';
+import { fail, ok, skip, warn, type Check } from './report';
 
 export interface DeliveryOptions {
   waitSeconds: number;
@@ -38,17 +38,25 @@ export async function checkDelivery(ctx: DoctorContext, trigger: TriggerFilter |
   const control = name(`-${ctx.scratch.runId}-delivery`);
   const special = name(` ${ctx.scratch.runId} 检查`);
   const decoys = encodedForms(special).map((k) => ctx.scratch.track(k));
+  let specialAtUpload = false;
+  let controlAtUpload = false;
   try {
     for (const d of decoys) {
       checkAbort(ctx.signal);
       await ctx.admin.put(ctx.bucket, d, Buffer.from(`oss-auto-encrypt doctor: decoy for ${special}\n`), { 'content-type': 'text/plain' });
     }
     checkAbort(ctx.signal);
-    await ctx.admin.put(ctx.bucket, special, Buffer.from('oss-auto-encrypt doctor: event key encoding\n'), { 'content-type': 'text/plain' });
-    await ctx.admin.put(ctx.bucket, control, Buffer.from('oss-auto-encrypt doctor: trigger delivery\n'), { 'content-type': 'text/plain' });
+    specialAtUpload = encryptedAtUpload(await ctx.admin.put(ctx.bucket, special, Buffer.from('oss-auto-encrypt doctor: event key encoding\n'), { 'content-type': 'text/plain' }));
+    controlAtUpload = encryptedAtUpload(await ctx.admin.put(ctx.bucket, control, Buffer.from('oss-auto-encrypt doctor: trigger delivery\n'), { 'content-type': 'text/plain' }));
   } catch (err) {
     if (err instanceof Error && err.name === 'Interrupted') throw err;
     return [fail('delivery', 'delivery', title, `could not upload the delivery objects: ${short(err)}`, 'grant oss:PutObject to the user running doctor'), notSeen('upload failed')];
+  }
+  // Encrypted by OSS itself at upload (bucket default encryption): the function would skip it as already-encrypted,
+  // so its encryption is no evidence that the trigger fired. Only a plaintext upload turning encrypted is.
+  if (controlAtUpload) {
+    return [warn('delivery', 'delivery', title, 'not provable here: bucket default encryption encrypts at upload, so an encrypted delivery object says nothing about the trigger',
+      `upload a file under "${trigger.prefix}" and look for its log line (npx s logs); the function logs "skipped already-encrypted" for it`), notSeen('bucket default encryption encrypts at upload')];
   }
   const started = Date.now();
   const deadline = started + opts.waitSeconds * 1000;
@@ -64,6 +72,7 @@ export async function checkDelivery(ctx: DoctorContext, trigger: TriggerFilter |
     }
     if (controlAt !== undefined) {
       const delivered = ok('delivery', 'delivery', title, `the trigger fired and the function encrypted oss://${ctx.bucket}/${control} (${controlSse}) within ${Math.ceil((controlAt - started) / 1000)} s`);
+      if (specialAtUpload) return [delivered, notSeen('bucket default encryption encrypted the object at upload')];
       if (await encrypted(special)) {
         return [delivered, ok('evidence', 'evidence.event-key', ev, `verbatim: the event named "${special.slice(trigger.prefix.length)}" (space, CJK) exactly as stored`)];
       }
