@@ -27,4 +27,27 @@ describe('doctor on a bucket with default encryption', () => {
     expect(byId('function.role')).toMatchObject({ status: 'warn', found: expect.stringMatching(/^not provable here: bucket default encryption encrypts at upload/) });
     expect(await versionListing(stack.oss, 'de-silent')).toEqual(before);
   });
+
+  test('the probe says the core was not exercised, neither ✔ nor ✗, and credits nothing to a trigger', async () => {
+    for (const sse of ['AES256', 'KMS']) {
+      const r = await runCli(command, ['--bucket', 'de-silent', '--region', 'cn-hangzhou', '--endpoint', stack.oss.endpoint, '--json'], { ...stack.cliEnv, SSE_ALGORITHM: sse });
+      const core = (JSON.parse(r.stdout) as DoctorReport).checks.find((c) => c.id === 'probe.core')!;
+      expect(core).toMatchObject({ status: 'warn', found: expect.stringMatching(/^the core was not exercised \(bucket default encryption\)/) });
+      expect(core.found).not.toMatch(/trigger/);
+    }
+  });
+});
+
+describe('the probe claims only what it wrote', () => {
+  let stack: DoctorStack;
+  beforeAll(async () => { stack = await startDoctorStack(['de-clean'], {}); });
+  afterAll(async () => stack.close());
+
+  test('no claim about non-UTF-8 metadata bytes (ali-oss cannot send them)', async () => {
+    const r = await runCli(command, ['--bucket', 'de-clean', '--region', 'cn-hangzhou', '--endpoint', stack.oss.endpoint, '--json'], { ...stack.cliEnv, SSE_ALGORITHM: 'AES256' });
+    const core = (JSON.parse(r.stdout) as DoctorReport).checks.find((c) => c.id === 'probe.core')!;
+    expect(core.status).toBe('ok');
+    expect(core.found).toMatch(/x-oss-meta-\* \(ASCII and UTF-8\)/);
+    expect(core.found).not.toMatch(/non-UTF-8/);
+  });
 });
