@@ -72,6 +72,10 @@ export const command: Command = {
       if (!credentials) problems.push('no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS keys)');
       if (problems.length) throw new UsageError(problems.join('; '));
       assertBucketName(flags.bucket!, '--bucket');
+      // Region ids are like cn-hangzhou or ap-southeast-1; an endpoint-style oss-cn-hangzhou is accepted too.
+      const regionId = region!.replace(/^oss-/, '');
+      if (!/^[a-z]{2}(-[a-z0-9]+)+$/.test(regionId)) throw new UsageError(`--region "${region!.slice(0, 60)}" is not a region id; give e.g. cn-hangzhou or ap-southeast-1`);
+      if (flags.function !== undefined && flags.function.trim() === '') throw new UsageError('--function needs the deployed function\'s name, e.g. --function oss-auto-encrypt (leave the flag out to skip the function checks)');
       const waitSeconds = intFlag('wait', flags.wait, 1, 3600) ?? 60;
       const pollMs = intFlag('poll-ms', flags['poll-ms'], 10, 60_000);
       const endpoint = flags.endpoint ?? process.env.OSS_ENDPOINT;
@@ -81,7 +85,7 @@ export const command: Command = {
       const tty = process.stderr.isTTY === true;
       let lastTick: number | undefined;
       const report = await runDoctor({
-        bucket: flags.bucket!, region: region!, ...(endpoint ? { endpoint } : {}), credentials: credentials!, env: process.env,
+        bucket: flags.bucket!, region: regionId, ...(endpoint ? { endpoint } : {}), credentials: credentials!, env: process.env,
         write: !flags['no-write'], waitSeconds, ...(pollMs ? { pollMs } : {}), signal: controller.signal,
         ...(flags.function ? { function: { name: flags.function, ...(accountId ? { accountId } : {}), ...(flags['fc-endpoint'] ? { endpoint: flags['fc-endpoint'] } : {}), ...(flags.qualifier ? { qualifier: flags.qualifier } : {}) } } : {}),
         progress: (m) => { if (!flags.json) process.stderr.write(tty ? `\r\x1b[K${m}` : `${m}\n`); },

@@ -212,4 +212,16 @@ describe('oss-auto-encrypt doctor', () => {
     expect(leak.stderr).toBe('oss-auto-encrypt doctor: --endpoint must not contain credentials (user:password@); use the ALIBABA_CLOUD_* variables [USAGE]\n');
     expect(leak.stdout).toBe('');
   });
+
+  test('a malformed --region and an empty --function are usage errors (exit 2); oss-cn-hangzhou is accepted', async () => {
+    const bad = await runCli(command, ['--bucket', 'doc-clean', '--region', 'cn hangzhou!', '--endpoint', stack.oss.endpoint], stack.cliEnv);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('oss-auto-encrypt doctor: --region "cn hangzhou!" is not a region id; give e.g. cn-hangzhou or ap-southeast-1 [USAGE]\n');
+    const empty = await runCli(command, ['--bucket', 'doc-clean', '--region', 'cn-hangzhou', '--endpoint', stack.oss.endpoint, '--function', ''], stack.cliEnv);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/^oss-auto-encrypt doctor: --function needs the deployed function's name/);
+    expect(empty.stdout).toBe('');
+    const prefixed = await runCli(command, ['--bucket', 'doc-clean', '--region', 'oss-cn-hangzhou', '--endpoint', stack.oss.endpoint, '--no-write', '--json'], stack.cliEnv);
+    expect(JSON.parse(prefixed.stdout).region).toBe('cn-hangzhou');
+  });
 });
