@@ -7,7 +7,7 @@ import { loadPolicy, type Policy } from '../config';
 import { describeSse } from '../core/decide';
 import { AutoEncryptError, ConfigError } from '../errors';
 import type { FcInvoker } from '../remote/fc-invoker';
-import { checkAbort, encryptedAtUpload, ramAction, short, type DoctorContext } from './context';
+import { checkAbort, doctorUserFailure, encryptedAtUpload, ramAction, short, type DoctorContext } from './context';
 import type { FcAdmin, FcTriggerInfo } from './fc-admin';
 import { fail, ok, skip, warn, type Check } from './report';
 
@@ -182,8 +182,13 @@ export async function checkRole(ctx: DoctorContext, invoker: FcInvoker, name: st
     outcome = first?.outcome;
     reason = first?.reason;
   } catch { /* shown below */ }
-  const head = await ctx.admin.head(ctx.bucket, key);
-  const sse = head['x-oss-server-side-encryption'];
+  let sse: string | undefined;
+  try {
+    sse = (await ctx.admin.head(ctx.bucket, key))['x-oss-server-side-encryption'];
+  } catch (err) {
+    const f = doctorUserFailure(err);
+    return [fail('function', 'function.role', title, `the function ran (outcome ${outcome ?? 'unknown'}), but ${f.found}`, f.fix.replace('<bucket>', ctx.bucket)), evidence];
+  }
   if (atUpload) {
     // Bucket default encryption encrypted the scratch object at upload: the function only HEADs and skips it, so
     // its role's copy permissions were never exercised.

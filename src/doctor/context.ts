@@ -66,3 +66,11 @@ export function ramAction(operation: string): string {
  * applied, so unlike a HEAD afterwards it cannot race a trigger that encrypts the object a moment later.
  */
 export const encryptedAtUpload = (putHeaders: Record<string, string>): boolean => Boolean(putHeaders['x-oss-server-side-encryption']);
+
+/** A failed read by the doctor's own keys, as found/fix text: names the doctor user's missing action, not the role's. */
+export function doctorUserFailure(err: unknown): { found: string; fix: string } {
+  if (isOssCode(err, 'AccessDenied')) {
+    return { found: `the user running doctor may not call ${err.operation} (${short(err)})`, fix: `grant ${ramAction(err.operation)} on acs:oss:*:*:<bucket>/* to the RAM user running doctor` };
+  }
+  return { found: `doctor could not read the result: ${short(err)}`, fix: 'check the network and the doctor user\'s permissions, then run doctor again' };
+}

@@ -8,7 +8,7 @@
  * function HEAD the decoy of that name, whose ETag differs from K's, so it skips it as replaced: K stays plaintext.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkAbort, encryptedAtUpload, short, type DoctorContext } from './context';
+import { checkAbort, doctorUserFailure, encryptedAtUpload, short, type DoctorContext } from './context';
 import type { TriggerFilter } from './checks-function';
 import { fail, ok, skip, warn, type Check } from './report';
 
@@ -64,30 +64,41 @@ export async function checkDelivery(ctx: DoctorContext, trigger: TriggerFilter |
   let controlAt: number | undefined;
   let controlSse = '';
   let lastTick = -1;
-  for (;;) {
-    checkAbort(ctx.signal);
-    if (controlAt === undefined && (await encrypted(control))) {
-      controlAt = Date.now();
-      controlSse = (await ctx.admin.head(ctx.bucket, control))['x-oss-server-side-encryption'] ?? '';
-    }
-    if (controlAt !== undefined) {
-      const delivered = ok('delivery', 'delivery', title, `the trigger fired and the function encrypted oss://${ctx.bucket}/${control} (${controlSse}) within ${Math.ceil((controlAt - started) / 1000)} s`);
-      if (specialAtUpload) return [delivered, notSeen('bucket default encryption encrypted the object at upload')];
-      if (await encrypted(special)) {
-        return [delivered, ok('evidence', 'evidence.event-key', ev, `verbatim: the event named "${special.slice(trigger.prefix.length)}" (space, CJK) exactly as stored`)];
-      }
-      if (Date.now() - controlAt >= (opts.graceMs ?? 3000) || Date.now() >= deadline) {
-        return [delivered, ok('evidence', 'evidence.event-key', ev, `URL-encoded (or late): the object named with a space and CJK stayed plaintext while its ${decoys.length} URL-encoded namesakes existed, so its event named one of them; the function decodes such keys after a 404`)];
-      }
-    } else if (Date.now() >= deadline) {
-      break;
-    }
-    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-    if (controlAt === undefined && left !== lastTick) { opts.onTick?.(left, control); lastTick = left; }
-    try {
-      await sleep(Math.min(opts.pollMs, Math.max(1, deadline - Date.now())), undefined, { signal: ctx.signal });
-    } catch { /* aborted: checkAbort above ends it */ }
+  try {
+    return await poll(trigger);
+  } catch (err) {
+    if (err instanceof Error && err.name === 'Interrupted') throw err;
+    const f = doctorUserFailure(err);
+    return [fail('delivery', 'delivery', title, `could not look at the delivery object: ${f.found}`, f.fix.replace('<bucket>', ctx.bucket)), notSeen('the delivery object could not be read')];
   }
-  return [fail('delivery', 'delivery', title, `no encryption within ${opts.waitSeconds} s: the event did not arrive, or the function failed on it`,
-    `check that trigger ${trigger.name} is enabled and its invocationRole may call fc:InvokeFunction, then read the function's log (npx s logs); a slow first start may need --wait ${Math.max(opts.waitSeconds * 2, 60)}`), notSeen('no event arrived')];
+
+  // The trigger is passed in again: a nested function does not keep the narrowing from the check above.
+  async function poll(trigger: TriggerFilter): Promise<Check[]> {
+    for (;;) {
+      checkAbort(ctx.signal);
+      if (controlAt === undefined && (await encrypted(control))) {
+        controlAt = Date.now();
+        controlSse = (await ctx.admin.head(ctx.bucket, control))['x-oss-server-side-encryption'] ?? '';
+      }
+      if (controlAt !== undefined) {
+        const delivered = ok('delivery', 'delivery', title, `the trigger fired and the function encrypted oss://${ctx.bucket}/${control} (${controlSse}) within ${Math.ceil((controlAt - started) / 1000)} s`);
+        if (specialAtUpload) return [delivered, notSeen('bucket default encryption encrypted the object at upload')];
+        if (await encrypted(special)) {
+          return [delivered, ok('evidence', 'evidence.event-key', ev, `verbatim: the event named "${special.slice(trigger.prefix.length)}" (space, CJK) exactly as stored`)];
+        }
+        if (Date.now() - controlAt >= (opts.graceMs ?? 3000) || Date.now() >= deadline) {
+          return [delivered, ok('evidence', 'evidence.event-key', ev, `URL-encoded (or late): the object named with a space and CJK stayed plaintext while its ${decoys.length} URL-encoded namesakes existed, so its event named one of them; the function decodes such keys after a 404`)];
+        }
+      } else if (Date.now() >= deadline) {
+        break;
+      }
+      const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+      if (controlAt === undefined && left !== lastTick) { opts.onTick?.(left, control); lastTick = left; }
+      try {
+        await sleep(Math.min(opts.pollMs, Math.max(1, deadline - Date.now())), undefined, { signal: ctx.signal });
+      } catch { /* aborted: checkAbort above ends it */ }
+    }
+    return [fail('delivery', 'delivery', title, `no encryption within ${opts.waitSeconds} s: the event did not arrive, or the function failed on it`,
+      `check that trigger ${trigger.name} is enabled and its invocationRole may call fc:InvokeFunction, then read the function's log (npx s logs); a slow first start may need --wait ${Math.max(opts.waitSeconds * 2, 60)}`), notSeen('no event arrived')];
+  }
 }

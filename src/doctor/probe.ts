@@ -13,7 +13,7 @@ import { encryptObject, type ObjectResult } from '../core/encrypt';
 import { SKIP_REASONS } from '../core/decide';
 import { createLogger } from '../log';
 import { parseObjectHead } from '../oss/object-head';
-import { checkAbort, encryptedAtUpload, short, ramAction, isOssCode, type DoctorContext } from './context';
+import { checkAbort, doctorUserFailure, encryptedAtUpload, short, ramAction, isOssCode, type DoctorContext } from './context';
 import { fail, ok, skip, warn, type Check } from './report';
 
 /** Keys with a space, '+', '%' and CJK (the cases event-key encoding and URL escaping get wrong). */
@@ -155,7 +155,14 @@ export async function runProbe(ctx: DoctorContext, policy: Policy): Promise<Prob
     if (own.length !== 1 || own[0]!.outcome !== r.outcome) problems.push(`${r.key}: expected one log line with outcome ${r.outcome}, got ${own.length}`);
     if (!rewritten(r)) continue;
     checkAbort(ctx.signal);
-    const now = await readState(ctx, r.key);
+    let now: State;
+    try {
+      now = await readState(ctx, r.key);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'Interrupted') throw err;
+      problems.push(`${r.key}: could not be read back: ${doctorUserFailure(err).found}`);
+      continue;
+    }
     after.set(r.key, now);
     for (const d of diffStates(before.get(r.key)!, now)) problems.push(`${r.key}: ${d}`);
     // The deployed trigger rewrote it before the first read: before/after compared two rewritten states, so

@@ -54,8 +54,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   try {
     await steps(ctx, opts, checks);
   } catch (err) {
-    if (!(err instanceof Interrupted)) throw err;
-    interrupted = true;
+    if (err instanceof Interrupted) interrupted = true;
+    // Anything unexpected still ends in a (partial) report with the cleanup result, never a lost one.
+    else checks.push(fail('credentials', 'doctor.error', 'Doctor run', `stopped early: ${short(err)}`, 'the checks above ran; fix what the error names (often a permission of the user running doctor) and run doctor again'));
   } finally {
     try {
       cleanup = await scratch.cleanup();

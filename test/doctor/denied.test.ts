@@ -47,4 +47,12 @@ describe('doctor with a denied action', () => {
     expect(byId('delivery').status).toBe('fail');
     expect(code).toBe(1);
   });
+
+  test('oss:GetObject denied to the user running doctor: the report survives, and the role and delivery lines blame the doctor user', async () => {
+    stack.oss.access.deny({ action: 'oss:GetObject', accessKeyId: stack.oss.accessKeyId });
+    const { code, byId } = await doctor(['--function', 'fn-denied', '--wait', '1', '--poll-ms', '50']);
+    expect(byId('function.role')).toMatchObject({ status: 'fail', found: expect.stringMatching(/but the user running doctor may not call HeadObject/), fix: 'grant oss:GetObject on acs:oss:*:*:doc-denied/* to the RAM user running doctor' });
+    expect(byId('delivery')).toMatchObject({ status: 'fail', found: expect.stringMatching(/the user running doctor may not call HeadObject/) });
+    expect(code).toBe(1);
+  });
 });
