@@ -1,7 +1,8 @@
 /**
  * `oss-auto-encrypt doctor`: flags → runDoctor (src/doctor/run.ts) → the checklist on stdout (text or --json).
  * Progress and the trigger countdown go to stderr. Ctrl-C stops the checks and still removes every scratch object.
- * Exit codes: 0 nothing ✗, 1 something ✗ (or a scratch object could not be removed), 2 bad flags, 130 interrupted.
+ * Exit codes: 0 nothing ✗, 1 something ✗ (or a scratch object could not be removed), 2 bad flags, 130/143/129 interrupted
+ * by SIGINT/SIGTERM/SIGHUP (each cleans up like Ctrl-C).
  */
 import type { Command } from './command';
 import { parseFlags, intFlag } from '../local-run/args';
@@ -35,7 +36,13 @@ Options:
 The policy checked is the SSE_* environment of this shell (the variables s.yaml deploys).
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, optional ALIBABA_CLOUD_SECURITY_TOKEN.
 
-Exit status: 0 nothing failed, 1 something failed, 2 bad input, 130 interrupted (scratch objects removed).`;
+Exit status: 0 nothing failed, 1 something failed, 2 bad input, 130 interrupted (Ctrl-C), 143 SIGTERM,
+129 SIGHUP (each removes the scratch objects first).`;
+
+type Signal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** 128 + the signal number, as a shell reports a process the signal ended. */
+const SIGNAL_EXIT: Record<Signal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 interface Flags {
   bucket?: string; region?: string; endpoint?: string; function?: string; 'account-id'?: string; 'fc-endpoint'?: string;
@@ -48,16 +55,20 @@ export const command: Command = {
   help: HELP,
   async run(argv) {
     const controller = new AbortController();
-    const onSigint = () => {
+    // SIGTERM (kill, a CI timeout) and SIGHUP (a closed terminal) are handled like Ctrl-C: stop, clean up, report.
+    let caught: Signal | undefined;
+    const onSignal = (sig: Signal) => {
       if (controller.signal.aborted) {
-        // A second Ctrl-C while the cleanup runs: leave now, and say what may remain.
-        process.stderr.write('\nforced exit: scratch objects may remain under .oss-auto-encrypt-doctor/ (and oss-auto-encrypt-doctor* under the trigger prefix); delete them by hand\n');
-        process.exit(130);
+        // A second signal while the cleanup runs: leave now, and say what may remain.
+        process.stderr.write('\nforced exit: scratch objects may remain under .oss-auto-encrypt-doctor/ (and oss-auto-encrypt-doctor* under the trigger prefix); run doctor --remove-stale or delete them by hand\n');
+        process.exit(SIGNAL_EXIT[sig]);
       }
-      process.stderr.write('\ninterrupted: stopping and removing the scratch objects… (Ctrl-C again to leave at once)\n');
+      caught = sig;
+      process.stderr.write(`\ninterrupted${sig === 'SIGINT' ? '' : ` (${sig})`}: stopping and removing the scratch objects… (${sig === 'SIGINT' ? 'Ctrl-C' : 'the same signal'} again to leave at once)\n`);
       controller.abort();
     };
-    process.on('SIGINT', onSigint);
+    const handlers = SIGNALS.map((sig) => [sig, () => onSignal(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
     try {
       const { flags } = parseFlags<Flags>('doctor', argv, {
         bucket: { type: 'string' }, region: { type: 'string' }, endpoint: { type: 'string' }, function: { type: 'string' },
@@ -97,13 +108,15 @@ export const command: Command = {
         },
       });
       if (tty && !flags.json) process.stderr.write('\r\x1b[K');
-      const code = report.interrupted ? 130 : exitCode(report);
+      if (report.interrupted && caught) report.interruptedBy = caught;
+      const interruptedCode = SIGNAL_EXIT[caught ?? 'SIGINT'];
+      const code = report.interrupted ? interruptedCode : exitCode(report);
       process.stdout.write(flags.json ? formatJson(report, code) : formatText(report));
-      return report.interrupted && report.cleanup.leftBehind.length === 0 ? 130 : report.cleanup.leftBehind.length ? 1 : code;
+      return report.interrupted && report.cleanup.leftBehind.length === 0 ? interruptedCode : report.cleanup.leftBehind.length ? 1 : code;
     } catch (err) {
       return reportError('doctor', err);
     } finally {
-      process.off('SIGINT', onSigint);
+      for (const [sig, h] of handlers) process.off(sig, h);
     }
   },
 };

@@ -21,7 +21,7 @@ export function formatText(r: DoctorReport): string {
     }
     out.push('');
   }
-  if (r.interrupted) out.push('Interrupted (Ctrl-C): the remaining checks were not run.');
+  if (r.interrupted) out.push(`Interrupted (${!r.interruptedBy || r.interruptedBy === 'SIGINT' ? 'Ctrl-C' : r.interruptedBy}): the remaining checks were not run.`);
   out.push(r.cleanup.leftBehind.length
     ? `✗ Scratch objects: ${r.cleanup.removedVersions} version(s) removed, but LEFT BEHIND: ${r.cleanup.leftBehind.join(', ')}; delete them by hand.`
     : `Scratch objects: ${r.cleanup.removedVersions} version(s) written and removed; nothing left behind.`);

@@ -30,6 +30,8 @@ export interface DoctorReport {
   /** Scratch objects (and their versions) removed at the end. */
   cleanup: { removedVersions: number; leftBehind: string[] };
   interrupted: boolean;
+  /** The signal that interrupted the run (set by the CLI), when not Ctrl-C. */
+  interruptedBy?: 'SIGINT' | 'SIGTERM' | 'SIGHUP';
   durationMs: number;
 }
 

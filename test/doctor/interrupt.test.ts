@@ -74,3 +74,28 @@ describe('doctor interrupted with SIGINT mid-probe', () => {
     }
   }, 60_000);
 });
+
+describe('doctor stopped by SIGTERM or SIGHUP', () => {
+  let oss: LocalOss;
+  beforeAll(async () => { oss = await startTestOss({ buckets: ['doc-sigterm'] }); });
+  afterAll(async () => oss.close());
+
+  it.each([['SIGTERM', 143], ['SIGHUP', 129]] as const)('%s: cleans up like Ctrl-C and exits %i', async (sig, exit) => {
+    await ossClient(oss, 'doc-sigterm').put('user/keep.txt', Buffer.from('mine'));
+    const before = await versionListing(oss, 'doc-sigterm');
+    oss.requestLog.clear();
+    oss.setLatency(50);
+    const run = doctorChild(['--bucket', 'doc-sigterm', '--region', oss.region, '--endpoint', oss.endpoint],
+      { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret });
+    const firstPut = () => oss.requestLog.entries().some((e) => e.op === 'PutObject' && e.key?.startsWith('.oss-auto-encrypt-doctor/'));
+    while (!firstPut()) await new Promise((r) => setTimeout(r, 20));
+    run.child.kill(sig);
+    const code = await run.done;
+    oss.setLatency(0);
+    expect(code).toBe(exit);
+    expect(run.out.stderr).toContain(`interrupted (${sig}): stopping and removing the scratch objects…`);
+    expect(run.out.stdout).toContain(`Interrupted (${sig}): the remaining checks were not run.`);
+    expect(run.out.stdout).toMatch(/Scratch objects: [1-9]\d* version\(s\) written and removed; nothing left behind\./);
+    expect(await versionListing(oss, 'doc-sigterm')).toEqual(before);
+  }, 60_000);
+});
