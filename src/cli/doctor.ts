@@ -30,6 +30,8 @@ Options:
   --wait SECONDS      how long to wait for the trigger to encrypt the delivery object (default 60)
   --poll-ms N         how often to look at the delivery object meanwhile (default 1000)
   --no-write          read-only: no scratch objects, no probe, no invocation, no delivery check
+  --remove-stale      remove what earlier, killed doctor runs left under .oss-auto-encrypt-doctor/ (and the
+                      delivery objects they recorded); without it they are reported
   --json              print the report as JSON
   -h, --help          this help
 
@@ -46,7 +48,7 @@ const SIGNAL_EXIT: Record<Signal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP:
 
 interface Flags {
   bucket?: string; region?: string; endpoint?: string; function?: string; 'account-id'?: string; 'fc-endpoint'?: string;
-  qualifier?: string; wait?: string; 'poll-ms'?: string; 'no-write'?: boolean; json?: boolean;
+  qualifier?: string; wait?: string; 'poll-ms'?: string; 'no-write'?: boolean; json?: boolean; 'remove-stale'?: boolean;
 }
 
 export const command: Command = {
@@ -73,7 +75,7 @@ export const command: Command = {
       const { flags } = parseFlags<Flags>('doctor', argv, {
         bucket: { type: 'string' }, region: { type: 'string' }, endpoint: { type: 'string' }, function: { type: 'string' },
         'account-id': { type: 'string' }, 'fc-endpoint': { type: 'string' }, qualifier: { type: 'string' }, wait: { type: 'string' },
-        'poll-ms': { type: 'string' }, 'no-write': { type: 'boolean' }, json: { type: 'boolean' },
+        'poll-ms': { type: 'string' }, 'no-write': { type: 'boolean' }, json: { type: 'boolean' }, 'remove-stale': { type: 'boolean' },
       });
       const problems: string[] = [];
       if (!flags.bucket) problems.push('--bucket B is required');
@@ -97,7 +99,7 @@ export const command: Command = {
       let lastTick: number | undefined;
       const report = await runDoctor({
         bucket: flags.bucket!, region: regionId, ...(endpoint ? { endpoint } : {}), credentials: credentials!, env: process.env,
-        write: !flags['no-write'], waitSeconds, ...(pollMs ? { pollMs } : {}), signal: controller.signal,
+        write: !flags['no-write'], removeStale: flags['remove-stale'] === true, waitSeconds, ...(pollMs ? { pollMs } : {}), signal: controller.signal,
         ...(flags.function ? { function: { name: flags.function, ...(accountId ? { accountId } : {}), ...(flags['fc-endpoint'] ? { endpoint: flags['fc-endpoint'] } : {}), ...(flags.qualifier ? { qualifier: flags.qualifier } : {}) } } : {}),
         progress: (m) => { if (!flags.json) process.stderr.write(tty ? `\r\x1b[K${m}` : `${m}\n`); },
         onTick: (left, key) => {

@@ -41,6 +41,8 @@ export async function checkDelivery(ctx: DoctorContext, trigger: TriggerFilter |
   let specialAtUpload = false;
   let controlAtUpload = false;
   try {
+    checkAbort(ctx.signal);
+    await ctx.scratch.recordTracked();
     for (const d of decoys) {
       checkAbort(ctx.signal);
       await ctx.admin.put(ctx.bucket, d, Buffer.from(`oss-auto-encrypt doctor: decoy for ${special}\n`), { 'content-type': 'text/plain' });

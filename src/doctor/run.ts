@@ -14,8 +14,8 @@ import { checkDelivery } from './delivery';
 import { createFcAdmin } from './fc-admin';
 import { createOssAdmin } from './oss-admin';
 import { runProbe } from './probe';
-import { fail, skip, type Check, type DoctorReport } from './report';
-import { Scratch } from './scratch';
+import { fail, ok, skip, warn, type Check, type DoctorReport } from './report';
+import { SCRATCH_ROOT, Scratch } from './scratch';
 
 export interface DoctorOptions {
   bucket: string;
@@ -33,6 +33,8 @@ export interface DoctorOptions {
   progress?: (message: string) => void;
   onTick?: (secondsLeft: number, key: string) => void;
   runId?: string;
+  /** Remove what earlier (killed) runs left under the reserved prefix. */
+  removeStale?: boolean;
 }
 
 export const publicEndpoint = (region: string): string => defaultEndpoint(region).replace('-internal', '');
@@ -88,6 +90,17 @@ async function steps(ctx: DoctorContext, opts: DoctorOptions, checks: Check[]): 
   if (ctx.write && !ctx.facts.writeBlocked) {
     try {
       await ctx.scratch.preflight();
+      const runs = ctx.scratch.staleRuns();
+      if (runs.length) {
+        const found = `${ctx.scratch.stale.versions.length} object version(s) and ${ctx.scratch.stale.uploads.length} upload(s) left by ${runs.length} earlier doctor run(s) under ${SCRATCH_ROOT}`;
+        if (opts.removeStale) {
+          const n = await ctx.scratch.removeStale();
+          checks.push(ok('probe', 'scratch.stale', 'Earlier runs\' scratch objects', `${found}: removed ${n} version(s) (--remove-stale)`, runs.slice(0, 5)));
+        } else {
+          checks.push(warn('probe', 'scratch.stale', 'Earlier runs\' scratch objects', found,
+            'run doctor again with --remove-stale when no other doctor run is in progress (it also removes the delivery objects those runs recorded)', runs.slice(0, 5)));
+        }
+      }
     } catch (err) {
       const op = err instanceof OssOperationError ? err.operation : 'ListObjectVersions';
       ctx.facts.writeBlocked = `the scratch prefix cannot be listed (${short(err)}), so scratch objects could not be removed`;

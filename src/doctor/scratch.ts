@@ -5,9 +5,10 @@
  * multipart upload), then lists again to prove nothing is left; it runs on success, failure and Ctrl-C alike.
  */
 import { randomBytes } from 'node:crypto';
-import type { OssAdmin } from './oss-admin';
+import type { ObjectVersionRef, OssAdmin } from './oss-admin';
 
 export const SCRATCH_ROOT = '.oss-auto-encrypt-doctor/';
+const DELIVERY_KEYS = 'delivery-keys.txt';
 
 export interface CleanupResult { removedVersions: number; leftBehind: string[] }
 
@@ -42,8 +43,48 @@ export class Scratch {
    * Throws the listing's error.
    */
   async preflight(): Promise<void> {
-    await this.remaining();
+    // The whole reserved root, not just this run's prefix: the same calls, and earlier runs' leftovers show up.
+    const versions = await this.admin.listVersions(this.bucket, SCRATCH_ROOT);
+    const uploads = await this.admin.listUploads(this.bucket, SCRATCH_ROOT);
+    this.stale = { versions: versions.filter((v) => !v.key.startsWith(this.prefix)), uploads: uploads.filter((u) => !u.key.startsWith(this.prefix)) };
     this.armed = true;
+  }
+
+  /** What earlier runs left under the reserved root (killed with SIGKILL, a lost network), found by preflight(). */
+  stale: { versions: ObjectVersionRef[]; uploads: Array<{ key: string; uploadId: string }> } = { versions: [], uploads: [] };
+
+  /** The earlier runs' ids, from their keys. */
+  staleRuns(): string[] {
+    return [...new Set([...this.stale.versions, ...this.stale.uploads].map((v) => v.key.slice(SCRATCH_ROOT.length).split('/')[0]!))];
+  }
+
+  /**
+   * Removes what earlier runs left: every version under the root, and the delivery objects each run recorded in
+   * its `delivery-keys.txt` (they live under the trigger's prefix). Returns the number of versions removed.
+   */
+  async removeStale(): Promise<number> {
+    let n = 0;
+    const versions = [...this.stale.versions];
+    for (const v of this.stale.versions.filter((x) => x.key.endsWith(`/${DELIVERY_KEYS}`) && !x.deleteMarker)) {
+      let listed: string[] = [];
+      try {
+        listed = (await this.admin.get(this.bucket, v.key)).toString('utf8').split('\n').filter(Boolean);
+      } catch { /* an older version of the record, or unreadable: its root versions are still removed */ }
+      for (const key of listed) versions.push(...(await this.admin.listVersions(this.bucket, key)).filter((x) => x.key === key));
+    }
+    for (const u of this.stale.uploads) await this.admin.abortUpload(this.bucket, u.key, u.uploadId);
+    for (const v of versions) {
+      if (!this.versioned && v.versionId === 'null') await this.admin.deleteObject(this.bucket, v.key);
+      else await this.admin.deleteVersion(this.bucket, v.key, v.versionId);
+      n++;
+    }
+    this.stale = { versions: [], uploads: [] };
+    return n;
+  }
+
+  /** Records keys outside the prefix in the run's own `delivery-keys.txt`, so a later run can find them if this one is killed. */
+  async recordTracked(): Promise<void> {
+    await this.admin.put(this.bucket, this.key(DELIVERY_KEYS), Buffer.from([...this.exact].join('\n') + '\n'), { 'content-type': 'text/plain; charset=utf-8' });
   }
 
   /** Whether anything may have been written (cleanup is skipped, and reports nothing, when not). */
