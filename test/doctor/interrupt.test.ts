@@ -99,3 +99,26 @@ describe('doctor stopped by SIGTERM or SIGHUP', () => {
     expect(await versionListing(oss, 'doc-sigterm')).toEqual(before);
   }, 60_000);
 });
+
+describe('doctor killed outright (SIGKILL) during the countdown', () => {
+  it('the next run with --remove-stale removes what it left, the recorded delivery objects included', async () => {
+    const stack: DoctorStack = await startDoctorStack(['doc-sigkill'], { 'fn-silent': { bucket: 'doc-sigkill', env: { SSE_ALGORITHM: 'AES256' }, fires: false } });
+    try {
+      await ossClient(stack.oss, 'doc-sigkill').put('uploads/mine.txt', Buffer.from('mine'));
+      const before = await versionListing(stack.oss, 'doc-sigkill');
+      const args = ['--bucket', 'doc-sigkill', '--region', 'cn-hangzhou', '--endpoint', stack.oss.endpoint];
+      const run = doctorChild([...args, '--function', 'fn-silent', '--fc-endpoint', stack.fc.endpoint, '--wait', '300'], { ...stack.cliEnv, SSE_ALGORITHM: 'AES256' });
+      while (!run.out.stderr.includes('waiting for the trigger to encrypt')) await new Promise((r) => setTimeout(r, 20));
+      run.child.kill('SIGKILL');
+      await run.done;
+      const left = (await versionListing(stack.oss, 'doc-sigkill') as Array<{ name: string }>).map((v) => v.name);
+      expect(left.filter((k) => k.startsWith('uploads/oss-auto-encrypt-doctor')).length).toBeGreaterThan(0);
+      const again = doctorChild([...args, '--remove-stale', '--json'], { ...stack.cliEnv, SSE_ALGORITHM: 'AES256' });
+      await again.done;
+      expect(JSON.parse(again.out.stdout).checks.find((c: { id: string }) => c.id === 'scratch.stale').status).toBe('ok');
+      expect(await versionListing(stack.oss, 'doc-sigkill')).toEqual(before);
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+});
