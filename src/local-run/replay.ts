@@ -128,7 +128,15 @@ async function replayEmbedded(opts: ReplayOptions): Promise<ReplayReport> {
     let c = contexts.get(k);
     if (c) return c;
     const oss = await startLocalOss({ region: scope.region, ...(scope.accountId ? { accountId: scope.accountId } : {}) });
-    const fc = createHandler({ env: { ...withoutCloudCredentials(opts.env), OSS_ENDPOINT: oss.endpoint }, logger: opts.logger });
+    let fc: FcHandler;
+    try {
+      fc = createHandler({ env: { ...withoutCloudCredentials(opts.env), OSS_ENDPOINT: oss.endpoint }, logger: opts.logger });
+    } catch (err) {
+      // An invalid policy (CONFIG_INVALID): this emulator is not in `contexts` yet, so close it here or it keeps the
+      // process alive (a CLI that never exits).
+      await oss.close();
+      throw err;
+    }
     // Views use the root key, like `ossutil stat` run by the bucket owner.
     const viewer = createOssGateway({ region: oss.region, endpoint: oss.endpoint, credentials: { accessKeyId: oss.accessKeyId, accessKeySecret: oss.accessKeySecret } });
     c = { info: { region: oss.region, accountId: oss.accountId, endpoint: oss.endpoint }, oss, fc, viewer, buckets: new Set(), clients: new Map() };

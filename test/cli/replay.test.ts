@@ -96,6 +96,12 @@ describe('oss-auto-encrypt replay', () => {
       oneLine(r.stderr);
     });
 
+    test('invalid configuration through the installed bin: the process exits (no emulator left running)', () => {
+      const r = spawnSync(process.execPath, [BIN, 'replay', sample('put-object.json')], { env: { ...process.env, SSE_ALGORITHM: 'DES' }, encoding: 'utf8', timeout: 30_000 });
+      expect({ status: r.status, signal: r.signal }).toEqual({ status: 2, signal: null });
+      expect(r.stderr).toMatch(/SSE_ALGORITHM/);
+    });
+
     test('--endpoint without credentials → 2', async () => {
       const r = await runCli(command, ['--endpoint', 'http://127.0.0.1:9', sample('put-object.json')]);
       expect(r.code).toBe(2);
