@@ -3,17 +3,8 @@
  * listing is streamed once and only N entries are kept), and the sampling error of what it estimates.
  */
 
-/** mulberry32: a small seeded PRNG, so a run can be repeated (`--seed`). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so a run can be repeated (`--seed`). */
+export { mulberry32 as seededRandom } from '../util/prng';
 
 /** Every item has the same chance n / seen of being in `items` once the stream ends. */
 export class Reservoir<T> {

@@ -13,17 +13,8 @@ export interface FaultRule {
   times?: number;
 }
 
-/** mulberry32: tiny, fast, good enough for fault sampling; not for anything cryptographic. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../util/prng';
+import { mulberry32 } from '../util/prng';
 
 export class FaultInjector {
   private rules: Array<FaultRule & { hits: number }> = [];
