@@ -59,6 +59,23 @@ function whenFile<T>(file: string, ok: (v: T) => boolean): Promise<T> {
 
 const copiesOf = (oss: LocalOss, bucket: string) => oss.requestLog.entries().filter((e) => e.bucket === bucket && e.op === 'CopyObject' && e.status === 200).length;
 
+/** A local OSS, the CLI's environment for it, and a local FC endpoint running the real handler against it. */
+async function startStack(ossOpts: Parameters<typeof startTestOss>[0] = {}): Promise<{ oss: LocalOss; env: Record<string, string>; fc: LocalFc }> {
+  const oss = await startTestOss({ buckets: [], ...ossOpts });
+  const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, RETRY_BASE_DELAY_MS: '1' };
+  const { handler } = createHandler({ env: { OSS_ENDPOINT: oss.endpoint }, logger: createLogger({ level: 'silent' }) });
+  const fc = await startLocalFc({
+    accountId: ACCOUNT,
+    accessKeyId: oss.accessKeyId,
+    accessKeySecret: oss.accessKeySecret,
+    region: oss.region,
+    functions: ['auto-encrypt'],
+    credentials: () => oss.issueStsCredentials(),
+    handler: (event, context) => handler(event, context),
+  });
+  return { oss, env, fc };
+}
+
 describe('backfill CLI, round two (issue 15)', () => {
   let oss: LocalOss;
   let fc: LocalFc;
@@ -76,18 +93,7 @@ describe('backfill CLI, round two (issue 15)', () => {
   const base = (bucket: string, endpoint = oss.endpoint) => ['--bucket', bucket, '--region', oss.region, '--endpoint', endpoint];
 
   beforeAll(async () => {
-    oss = await startTestOss({ buckets: [], kms: { enabled: true, keys: [{ id: 'cmk-1' }] } });
-    env = { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, RETRY_BASE_DELAY_MS: '1' };
-    const { handler } = createHandler({ env: { OSS_ENDPOINT: oss.endpoint }, logger: createLogger({ level: 'silent' }) });
-    fc = await startLocalFc({
-      accountId: ACCOUNT,
-      accessKeyId: oss.accessKeyId,
-      accessKeySecret: oss.accessKeySecret,
-      region: oss.region,
-      functions: ['auto-encrypt'],
-      credentials: () => oss.issueStsCredentials(),
-      handler: (event, context) => handler(event, context),
-    });
+    ({ oss, env, fc } = await startStack({ kms: { enabled: true, keys: [{ id: 'cmk-1' }] } }));
   });
   afterAll(async () => {
     await fc.close();
@@ -336,18 +342,7 @@ describe('backfill CLI, round two: fan-out targets, wording, a bounded checkpoin
   }
   const base = (bucket: string, endpoint = oss.endpoint) => ['--bucket', bucket, '--region', oss.region, '--endpoint', endpoint];
   beforeAll(async () => {
-    oss = await startTestOss({ buckets: [] });
-    env = { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, RETRY_BASE_DELAY_MS: '1' };
-    const { handler } = createHandler({ env: { OSS_ENDPOINT: oss.endpoint }, logger: createLogger({ level: 'silent' }) });
-    fc = await startLocalFc({
-      accountId: ACCOUNT,
-      accessKeyId: oss.accessKeyId,
-      accessKeySecret: oss.accessKeySecret,
-      region: oss.region,
-      functions: ['auto-encrypt'],
-      credentials: () => oss.issueStsCredentials(),
-      handler: (event, context) => handler(event, context),
-    });
+    ({ oss, env, fc } = await startStack());
   });
   afterAll(async () => {
     await fc.close();
