@@ -82,8 +82,7 @@ const isOss = (err: unknown, code: string): err is OssOperationError => err inst
  * async retry) would only meet the same answer.
  */
 function skipAfterHead(err: unknown): SkipReason | undefined {
-  // If-Match failed: overwritten after our HEAD; that upload has its own event.
-  if (isOss(err, 'PreconditionFailed')) return SKIP_REASONS.REPLACED;
+  // (A 412 never reaches here: the copy's caller first checks whether the change was our own rewrite.)
   // Deleted after our HEAD (before the ACL read, the copy or a part copy): nothing to encrypt, nothing resurrected.
   if (isOss(err, 'NoSuchKey')) return SKIP_REASONS.GONE;
   // HEAD said restored but the restore expired meanwhile.
