@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// The CLI runs from the TypeScript source through tsx's CommonJS hook, so `npx oss-auto-encrypt` works right
-// after `npm ci` and never runs a stale build. (The deployed function is the separate bundle in dist/fc.)
-const path = require('node:path');
-require('tsx/cjs');
-require(path.join(__dirname, '..', 'src', 'cli', 'main.ts'))
+// Runs straight from the TypeScript sources after `npm ci`, with no build step and never a stale build: load-cli.js
+// bundles src/ on first use and whenever a source changed. (The deployed function is the separate bundle in dist/fc.)
+require('./load-cli.js')
+  .loadCli()
   .main(process.argv.slice(2))
   .then((code) => { process.exitCode = code; }, (err) => { process.stderr.write(`${err && err.stack ? err.stack : err}\n`); process.exitCode = 1; });

@@ -4,7 +4,8 @@
  * deployed function accepts, and the same bytes are what `s invoke --event-file` would send.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root';
 import { parseEvent, type ObjectRef } from '../event/parse';
 import { AutoEncryptError } from '../errors';
 import { EventFileError } from './errors';
@@ -16,8 +17,8 @@ export interface EventFile {
   refs: ObjectRef[];
 }
 
-/** `events/` next to package.json, resolved from this file so it works from any cwd. */
-export const DEFAULT_EVENTS_DIR = resolve(__dirname, '..', '..', 'events');
+/** `events/` next to package.json, so it works from any cwd and from the CLI bundle. */
+export const DEFAULT_EVENTS_DIR = join(packageRoot(), 'events');
 
 /** The argument that reads one event from standard input, and the name its errors and output carry. */
 export const STDIN_ARG = '-';
