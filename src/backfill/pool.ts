@@ -23,11 +23,15 @@ export async function runPool<T>(source: AsyncIterable<T>, worker: (item: T) => 
   let started = 0;
   let failure: { error: unknown } | undefined;
   const aborted = (): boolean => opts.signal?.aborted === true;
-  const abortWait = new Promise<void>((resolve) => {
-    if (!opts.signal) return;
-    if (opts.signal.aborted) resolve();
-    else opts.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  // One wake-up for "a slot freed or the run was aborted". (Promise.race over every active item would add a reaction
+  // to each of them per completion: O(width) work per item, and reactions piling up on long-running items.)
+  let wake: (() => void) | undefined;
+  const wakeUp = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  opts.signal?.addEventListener('abort', wakeUp);
 
   try {
     for (;;) {
@@ -52,17 +56,22 @@ export async function runPool<T>(source: AsyncIterable<T>, worker: (item: T) => 
           .catch((error: unknown) => {
             failure ??= { error };
           })
-          .finally(() => active.delete(run));
+          .finally(() => {
+            active.delete(run);
+            wakeUp();
+          });
         active.add(run);
       }
       if (active.size === 0) break;
-      await Promise.race([...active, abortWait]);
+      // No await between the checks above and setting `wake`, so a completion cannot slip between them.
+      if (!aborted() && !failure) await new Promise<void>((resolve) => (wake = resolve));
       if (aborted() || failure) {
         await Promise.allSettled([...active]);
         break;
       }
     }
   } finally {
+    opts.signal?.removeEventListener('abort', wakeUp);
     if (!exhausted) await iterator.return?.();
   }
   if (failure) throw failure.error;

@@ -39,6 +39,23 @@ describe('runPool', () => {
     expect(pulled.length).toBe(100);
   });
 
+  it('loses no wake-up when items finish while the source is being read', async () => {
+    // Instant workers finish during the pool's own awaits (the source's next()); a lost wake-up would hang here.
+    async function* slowSource(n: number): AsyncGenerator<number> {
+      for (let i = 0; i < n; i++) {
+        if (i % 7 === 0) await tick(1);
+        yield i;
+      }
+    }
+    let done = 0;
+    const res = await runPool(slowSource(500), async (i) => {
+      if (i % 2 === 0) await tick(0);
+      done += 1;
+    }, { concurrency: () => 4 });
+    expect(res).toEqual({ exhausted: true, started: 500 });
+    expect(done).toBe(500);
+  });
+
   it('follows a changing limit', async () => {
     let limit = 8;
     let active = 0;
