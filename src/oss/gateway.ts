@@ -162,7 +162,9 @@ const requestIdOf = (headers: Record<string, unknown> | undefined): string | und
  * key, so it is unchanged. The keys "." and ".." alone cannot be sent at all; src/event/parse.ts refuses
  * them. UNCONFIRMED against real OSS (RFC 3986 §2.4: %2F decodes to '/').
  */
-export const hasDotSegment = (key: string): boolean => key.split('/').some((s) => s === '.' || s === '..');
+// A regex, not split('/'): ali-oss escapes the key several times per request.
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+export const hasDotSegment = (key: string): boolean => DOT_SEGMENT.test(key);
 
 export function keepDotSegments(c: OSS): void {
   const target = c as unknown as { _escape(name: string): string };
