@@ -20,7 +20,16 @@ function usage(): string {
   return ['Usage: oss-auto-encrypt <command> [options]', '', 'Commands:', ...rows, '', 'Run `oss-auto-encrypt <command> --help` for a command\'s options.'].join('\n');
 }
 
+/** A reader that went away (`… | head`): stop as a program killed by SIGPIPE does (status 141), without a stack trace. */
+function exitOnClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(128 + 13);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  exitOnClosedStdout();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');

@@ -28,3 +28,18 @@ describe('bin/oss-auto-encrypt.js', () => {
     expect(r.stderr).toContain('unknown command "encrypt-everything"');
   });
 });
+
+describe('a reader that goes away (`oss-auto-encrypt replay | head -1`)', () => {
+  it('ends with status 141, as on SIGPIPE, and no stack trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, 'replay'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Read the first chunk, then close our end, as `head -1` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|at .*\(/);
+    expect(code).toBe(141);
+  });
+});
