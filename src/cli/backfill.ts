@@ -68,6 +68,8 @@ export interface BackfillCliArgs {
   credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
 }
 
+const attempts = (n: number): string => `${n} attempt${n === 1 ? '' : 's'}`;
+
 function wholeNumber(flag: string, v: string | undefined, def: number, problems: string[]): number {
   if (v === undefined) return def;
   if (!/^\d+$/.test(v)) {
@@ -260,14 +262,14 @@ export const command: Command = {
           if (operation === 'InvokeFunction') {
             (tty ? logDestination : err).write(
               `oss-auto-encrypt backfill: Function Compute at ${endpoint} has not accepted an asynchronous invocation for ${Math.round(waitedMs / 1000)} s; still waiting ` +
-                `(up to ${Math.round(timeoutMs / 1000)} s per attempt, ${policy.retry.maxAttempts} attempts: RETRY_MAX_ATTEMPTS). ` +
+                `(up to ${Math.round(timeoutMs / 1000)} s per attempt, ${attempts(policy.retry.maxAttempts)}: RETRY_MAX_ATTEMPTS). ` +
                 'Check --fc-endpoint / --region / --account-id and the network; Ctrl-C stops now.\n',
             );
             return;
           }
           (tty ? logDestination : err).write(
             `oss-auto-encrypt backfill: ${endpoint} has not answered ${operation} for ${Math.round(waitedMs / 1000)} s; still waiting ` +
-              `(up to ${Math.round(timeoutMs / 1000)} s per attempt, ${policy.retry.maxAttempts} attempts: OSS_TIMEOUT_MS, RETRY_MAX_ATTEMPTS). ` +
+              `(up to ${Math.round(timeoutMs / 1000)} s per attempt, ${attempts(policy.retry.maxAttempts)}: OSS_TIMEOUT_MS, RETRY_MAX_ATTEMPTS). ` +
               'Check --endpoint / --region and the network; Ctrl-C stops now.\n',
           );
         },
@@ -286,6 +288,7 @@ export const command: Command = {
             ...(f.endpoint ? { endpoint: f.endpoint } : {}),
             ...(f.service ? { service: f.service } : {}),
             timeoutMs: FANOUT_TIMEOUT_MS,
+            endpointFlag: '--fc-endpoint',
           }),
           endpoint: f.endpoint ?? `https://${f.accountId}.${args.region}.fc.aliyuncs.com`,
           timeoutMs: FANOUT_TIMEOUT_MS,

@@ -103,5 +103,5 @@ function translate(raw: unknown, endpoint: string): Error {
     return new FcRequestError(err.code, /message: (.*)\.$/.exec(err.message)?.[1] ?? err.message, requestId === 'undefined' ? undefined : requestId);
   }
   if (typeof err.name === 'string' && err.name.startsWith('FC')) return new FcRequestError(`HTTP${/failed with (\d+)/.exec(err.message)?.[1] ?? '?'}`, err.message);
-  return new FcUnreachableError(endpoint, raw);
+  return new FcUnreachableError(endpoint, raw, '--fc-endpoint');
 }

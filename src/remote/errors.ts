@@ -11,8 +11,9 @@ export class RemoteConfigError extends AutoEncryptError {
 /** The FC endpoint could not be reached (DNS, refused connection, timeout). */
 export class FcUnreachableError extends AutoEncryptError {
   readonly code = 'FC_UNREACHABLE';
-  constructor(readonly endpoint: string, cause: unknown) {
-    super(`Cannot reach Function Compute at ${endpoint} (${reasonOf(cause)}). Check --endpoint / --region / --account-id and your network.`, { cause });
+  /** `endpointFlag`: the option that sets this endpoint in the command that failed (`--fc-endpoint` in backfill and doctor). */
+  constructor(readonly endpoint: string, cause: unknown, endpointFlag = '--endpoint') {
+    super(`Cannot reach Function Compute at ${endpoint} (${reasonOf(cause)}). Check ${endpointFlag} / --region / --account-id and your network.`, { cause });
   }
 }
 

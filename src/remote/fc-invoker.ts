@@ -22,6 +22,8 @@ export interface FcInvokerOptions {
   qualifier?: string;
   /** How long to wait for FC's answer (default 120 s); a synchronous call waits for the function itself. */
   timeoutMs?: number;
+  /** The command's option for `endpoint`, named in errors (default `--endpoint`; backfill's is `--fc-endpoint`). */
+  endpointFlag?: string;
 }
 
 export interface InvokeResult {
@@ -56,7 +58,8 @@ export function createFcInvoker(opts: FcInvokerOptions): FcInvoker {
   if (problems.length) throw new RemoteConfigError(problems);
   const { accessKeyId, accessKeySecret, securityToken } = opts.credentials;
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  const checked = opts.endpoint === undefined ? undefined : checkEndpoint('--endpoint', opts.endpoint);
+  const flag = opts.endpointFlag ?? '--endpoint';
+  const checked = opts.endpoint === undefined ? undefined : checkEndpoint(flag, opts.endpoint);
   const endpoint = checked && 'endpoint' in checked ? checked.endpoint : `https://${opts.accountId}.${opts.region}.fc.aliyuncs.com`;
   const client = new FcClient(opts.accountId, {
     accessKeyID: accessKeyId,
@@ -86,7 +89,7 @@ export function createFcInvoker(opts: FcInvokerOptions): FcInvoker {
           : await client.post(`/functions/${functionName}/invocations`, event, headers,
             opts.qualifier ? { qualifier: opts.qualifier } : null, { rawBuf: true });
       } catch (err) {
-        throw translate(err, endpoint, timeoutMs);
+        throw translate(err, endpoint, timeoutMs, flag);
       }
       const errorType = header(res.headers, 'x-fc-error-type');
       const logResult = header(res.headers, 'x-fc-log-result');
@@ -114,7 +117,7 @@ function validate(opts: FcInvokerOptions): string[] {
   }
   if (opts.service !== undefined && !SERVICE_NAME.test(opts.service)) problems.push(`service name "${opts.service}" is not a valid FC service name`);
   if (opts.endpoint !== undefined) {
-    const e = checkEndpoint('--endpoint', opts.endpoint);
+    const e = checkEndpoint(opts.endpointFlag ?? '--endpoint', opts.endpoint);
     if ('problem' in e) problems.push(e.problem);
   }
   return problems;
@@ -133,9 +136,9 @@ function asText(data: unknown): string {
 }
 
 /** fc2 throws plain Errors: `name = FC<ErrorCode>Error` for HTTP errors (client.js request()), node/httpx errors otherwise. */
-function translate(raw: unknown, endpoint: string, timeoutMs: number): Error {
+function translate(raw: unknown, endpoint: string, timeoutMs: number, endpointFlag: string): Error {
   // Duck-typed: node's network errors may come from another realm (e.g. under jest), failing instanceof Error.
-  if (typeof raw !== 'object' || raw === null || typeof (raw as Error).message !== 'string') return new FcUnreachableError(endpoint, raw);
+  if (typeof raw !== 'object' || raw === null || typeof (raw as Error).message !== 'string') return new FcUnreachableError(endpoint, raw, endpointFlag);
   const err = raw as Error & { code?: unknown };
   const fcCode = err.code;
   if (/^FC.*Error$/.test(err.name) && err.name !== 'FCundefinedError' && typeof fcCode === 'string') {
@@ -151,5 +154,5 @@ function translate(raw: unknown, endpoint: string, timeoutMs: number): Error {
   // httpx names both of its timers (socket idle, response wait) RequestTimeoutError; its "ConnectTimeout" text
   // also fires while a connected socket waits for a long synchronous invocation, so neither means "unreachable".
   if (err.name === 'RequestTimeoutError') return new FcTimeoutError(endpoint, timeoutMs, err);
-  return new FcUnreachableError(endpoint, err);
+  return new FcUnreachableError(endpoint, err, endpointFlag);
 }

@@ -73,9 +73,21 @@ describe('backfill --fanout against an FC endpoint that never answers', () => {
       expect(code).toBe(1);
       expect(run.stderr()).toMatch(new RegExp(`oss-auto-encrypt backfill: Could not send a batch of 3 keys to function "auto-encrypt": Function Compute at ${endpoint.replace(/\./g, '\\.')} did not accept the asynchronous invocation within 10 s .*check --fc-endpoint, --region, --account-id and the network`));
       expect(run.stderr()).not.toMatch(/--timeout|\bsynchronous|\n\s+at /);
+      expect(run.stderr()).toContain('(up to 10 s per attempt, 1 attempt: RETRY_MAX_ATTEMPTS)'); // not "1 attempts"
       expect(fc.held).toHaveLength(1);
     } finally {
       await fc.close();
     }
+  }, 30_000);
+
+  test('an endpoint that refuses connections is named with the option that sets it, --fc-endpoint', async () => {
+    const fc = heldFc();
+    const endpoint = await fc.listen();
+    await fc.close(); // nothing listens there now
+    run = spawnCli(args(endpoint), { ...env(), RETRY_MAX_ATTEMPTS: '1' });
+    const { code } = await run.exited;
+    expect(code).toBe(1);
+    expect(run.stderr()).toContain(`Cannot reach Function Compute at ${endpoint} (ECONNREFUSED). Check --fc-endpoint / --region / --account-id`);
+    expect(run.stderr()).not.toContain('Check --endpoint');
   }, 30_000);
 });
