@@ -147,6 +147,14 @@ function validate(o: BackfillOptions): void {
   for (const [what, f] of files) {
     if (o.reportFile && f && resolve(o.reportFile) === resolve(f)) p.push(`--report ${o.reportFile} is also ${what}; give the report its own file`);
   }
+  // The report's lock (`<report>.lock`, lock.ts) must not be a file the run reads or writes either.
+  const reportLock = o.reportFile ? resolve(`${o.reportFile}.lock`) : undefined;
+  for (const [flag, f] of [['--checkpoint', o.checkpointFile], ['--manifest', o.manifestFile]] as const) {
+    if (reportLock && f && resolve(f) === reportLock) p.push(`${flag} ${f} is also the lock file of --report ${o.reportFile}; give them files that are not <report>.lock`);
+  }
+  if (o.checkpointFile && o.manifestFile && resolve(`${o.checkpointFile}.lock`) === resolve(o.manifestFile)) {
+    p.push(`--manifest ${o.manifestFile} is also the lock file of --checkpoint ${o.checkpointFile}; give the checkpoint another name`);
+  }
   // The core would refuse every object one by one; say it once, before anything runs.
   if (o.bucket && o.policy.allowedBuckets && !o.policy.allowedBuckets.includes(o.bucket)) {
     p.push(`bucket "${o.bucket}" is not in ALLOWED_BUCKETS (${o.policy.allowedBuckets.join(', ')}); add it there or unset ALLOWED_BUCKETS for this run`);

@@ -235,6 +235,17 @@ describe('backfill CLI, round two: the audit trail', () => {
       expect(r.stderr).toMatch(/--report .*same\.json is also --checkpoint; give the report its own file/);
       expect(readFileSync(cp, 'utf8')).toBe(before);
     });
+
+    it('--checkpoint equal to the report\'s lock file is refused (exit 2) before anything is written', async () => {
+      // Before: the report lock was taken on the checkpoint's file, and releasing it deleted the checkpoint.
+      const bucket = await bucketWith(['a']);
+      const report = join(dir, 'locked.csv');
+      const r = await cli([...base(bucket), '--report', report, '--checkpoint', `${report}.lock`], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--checkpoint .*locked\.csv\.lock is also the lock file of --report .*locked\.csv/);
+      expect(existsSync(report)).toBe(false);
+      expect(existsSync(`${report}.lock`)).toBe(false);
+    });
   });
 
   it('7. a second run on a checkpoint in use is refused; the first finishes with one row per object', async () => {
