@@ -1,22 +1,16 @@
 /**
- * The directory holding this package's package.json, found by walking up from this module: the same answer from
- * the sources (src/util/) and from the CLI bundle bin/load-cli.js caches in node_modules/.cache/oss-auto-encrypt/.
+ * The directory of this package's package.json: the nearest one above this module, which is the same directory from
+ * the sources (src/util/) and from the CLI bundle bin/load-cli.js caches in node_modules/.cache/oss-auto-encrypt/
+ * (neither node_modules/ nor .cache/ holds a package.json). Not matched by name, so a renamed fork (`@acme/…`)
+ * works too.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-
-const NAME = 'oss-auto-encrypt';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export function packageRoot(from: string = __dirname): string {
   for (let dir = from; ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === NAME) return dir;
-      } catch {
-        // not JSON: keep walking
-      }
-    }
-    if (dirname(dir) === dir) throw new Error(`cannot find the ${NAME} package (its package.json) above ${from}`);
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    // No package.json anywhere above: the sources' layout (src/<dir>/ → root) is all that is left to go by.
+    if (dirname(dir) === dir) return resolve(from, '..', '..');
   }
 }

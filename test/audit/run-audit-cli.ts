@@ -13,7 +13,7 @@ export function auditCli(args: string[], env: Record<string, string>, onSpawn?: 
 /** Any `oss-auto-encrypt <command> …` the same way (e.g. the backfill that follows an audit). */
 export function oaeCli(command: string, args: string[], env: Record<string, string>, onSpawn?: (child: ChildProcess) => void): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command, ...args], {
+    const child = spawn(process.execPath, ['bin/oss-auto-encrypt.js', command, ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     });

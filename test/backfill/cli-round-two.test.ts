@@ -22,7 +22,7 @@ interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: stri
 
 function cli(args: string[], env: Record<string, string>, o: { fileSizeLimitKb?: number; onSpawn?: (c: ChildProcess) => void } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const node = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'backfill', ...args];
+    const node = [process.execPath, 'bin/oss-auto-encrypt.js', 'backfill', ...args];
     // `ulimit -f` makes writes beyond the limit fail with EFBIG, as a full disk fails them with ENOSPC.
     const [cmd, ...argv] = o.fileSizeLimitKb !== undefined ? ['bash', '-c', `ulimit -f ${o.fileSizeLimitKb}; exec "$0" "$@"`, ...node] : node;
     const child = spawn(cmd!, argv, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
@@ -414,7 +414,7 @@ describe('backfill CLI, round two: fan-out targets, wording, a bounded checkpoin
     it('on a terminal, log lines are not glued onto the progress bar', async () => {
       const bucket = await bucketWith(Array.from({ length: 150 }, (_, i) => `y/${i}`));
       const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-      const command = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'backfill', ...base(bucket), '--concurrency', '2'].map(q).join(' ');
+      const command = [process.execPath, 'bin/oss-auto-encrypt.js', 'backfill', ...base(bucket), '--concurrency', '2'].map(q).join(' ');
       oss.setLatency(5);
       let out = '';
       try {

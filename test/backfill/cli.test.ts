@@ -16,7 +16,7 @@ interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: stri
 
 function cli(args: string[], env: Record<string, string>, onSpawn?: (kill: () => void) => void): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'backfill', ...args], {
+    const child = spawn(process.execPath, ['bin/oss-auto-encrypt.js', 'backfill', ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     });

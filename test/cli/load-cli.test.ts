@@ -1,50 +1,66 @@
 /**
  * bin/load-cli.js: the CLI runs from a cached bundle that is never stale. Exercised on a scratch package laid out
- * like this one (bin/load-cli.js copied, a two-file src/cli, esbuild and tsx linked from this checkout), in real
- * child processes, so the real node_modules/.cache is never touched.
+ * like this one (bin/load-cli.js copied, a small src/cli, a fake package, esbuild and tsx linked from this checkout),
+ * in real child processes, so the real node_modules/.cache is never touched.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const REPO = join(__dirname, '..', '..');
+let base: string;
 let dir: string;
 
 const write = (rel: string, text: string) => {
   mkdirSync(join(dir, rel, '..'), { recursive: true });
   writeFileSync(join(dir, rel), text);
 };
-const cli = (env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, ['-e', "require('./bin/load-cli.js').loadCli().main([]).then((c) => { process.exitCode = c; })"], {
+const RUN = "require('./bin/load-cli.js').loadCli().then((c) => c.main([])).then((c) => { process.exitCode = c; }, (e) => { process.stderr.write(String(e.stack)); process.exitCode = 1; })";
+const cli = (env: Record<string, string> = {}, preload?: string) =>
+  spawnSync(process.execPath, [...(preload ? ['-r', preload] : []), '-e', RUN], {
     cwd: dir,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', ...env },
     timeout: 60_000,
   });
 const cache = () => join(dir, 'node_modules', '.cache', 'oss-auto-encrypt');
+const bundles = () => readdirSync(cache()).filter((f) => /^cli-[0-9a-f]+\.js$/.test(f));
+const MAIN = (imports: string, expr: string) =>
+  `${imports}\nexport async function main(): Promise<number> { process.stdout.write(\`\${${expr}} \${__filename.includes('.cache') ? 'bundle' : 'source'}\\n\`); return 0; }\n`;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'load-cli-'));
-  mkdirSync(join(dir, 'bin'));
+  base = mkdtempSync(join(tmpdir(), 'load-cli-'));
+  dir = join(base, 'pkg');
+  mkdirSync(join(dir, 'bin'), { recursive: true });
   copyFileSync(join(REPO, 'bin', 'load-cli.js'), join(dir, 'bin', 'load-cli.js'));
   write('package.json', JSON.stringify({ name: 'oss-auto-encrypt', private: true }));
   write('tsconfig.json', JSON.stringify({ compilerOptions: { strict: true, module: 'commonjs', target: 'ES2022' } }));
   write('src/cli/version.ts', "export const VERSION: string = 'v1';\n");
-  write('src/cli/main.ts', "import { VERSION } from './version';\nexport async function main(): Promise<number> { process.stdout.write(`${VERSION} ${__filename.includes('.cache') ? 'bundle' : 'source'}\\n`); return 0; }\n");
-  mkdirSync(join(dir, 'node_modules'));
-  for (const pkg of ['esbuild', 'tsx']) symlinkSync(join(REPO, 'node_modules', pkg), join(dir, 'node_modules', pkg));
+  write('src/cli/main.ts', MAIN("import { VERSION } from './version';", 'VERSION'));
+  for (const pkg of ['esbuild', 'tsx']) {
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules', pkg), join(dir, 'node_modules', pkg));
+  }
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => rmSync(base, { recursive: true, force: true }));
 
 describe('bin/load-cli.js', () => {
-  it('builds the bundle on first use and runs from it', () => {
+  it('builds the bundle on first use, names it by its fingerprint, and runs from it', () => {
     const r = cli();
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('v1 bundle\n');
-    expect(existsSync(join(cache(), 'cli.js'))).toBe(true);
-    const manifest = JSON.parse(readFileSync(join(cache(), 'cli.json'), 'utf8')) as { inputs: string[] };
+    const manifest = JSON.parse(readFileSync(join(cache(), 'cli.json'), 'utf8')) as { inputs: string[]; bundle: string; hash: string };
     expect(manifest.inputs).toEqual(expect.arrayContaining(['src/cli/main.ts', 'src/cli/version.ts']));
+    expect(manifest.bundle).toBe(`cli-${manifest.hash.slice(0, 32)}.js`);
+    expect(bundles()).toEqual([manifest.bundle]);
+  });
+
+  it('does not rebuild when nothing changed', () => {
+    cli();
+    const before = statSync(join(cache(), 'cli.json')).mtimeMs;
+    expect(cli().stdout).toBe('v1 bundle\n');
+    expect(statSync(join(cache(), 'cli.json')).mtimeMs).toBe(before);
   });
 
   it('rebuilds when a source changes, even to the same size with the old mtime', () => {
@@ -57,18 +73,73 @@ describe('bin/load-cli.js', () => {
     expect(cli().stdout).toBe('v2 bundle\n');
   });
 
-  it('rebuilds when a file the bundle imports is gone', () => {
-    expect(cli().stdout).toBe('v1 bundle\n');
-    write('src/cli/main.ts', "export async function main(): Promise<number> { process.stdout.write('no import\\n'); return 0; }\n");
-    rmSync(join(dir, 'src/cli/version.ts'));
-    expect(cli().stdout).toBe('no import\n');
+  it('a save while the bundle is being built is noticed by the next start (what was compiled is what is recorded)', () => {
+    // A preload makes the save land right after the build read version.ts, before anything else could look at it.
+    const preload = join(base, 'save-during-build.js');
+    const file = join(dir, 'src/cli/version.ts');
+    writeFileSync(preload, `
+      const fs = require('fs');
+      const read = fs.readFileSync;
+      let saved = false;
+      fs.readFileSync = function (p, ...rest) {
+        const data = read.call(this, p, ...rest);
+        if (!saved && p === ${JSON.stringify(file)}) { saved = true; fs.writeFileSync(p, "export const VERSION: string = 'v2';\\n"); }
+        return data;
+      };`);
+    expect(cli({}, preload).stdout).toBe('v1 bundle\n'); // built and run from what esbuild read
+    expect(cli().stdout).toBe('v2 bundle\n');
+    expect(cli().stdout).toBe('v2 bundle\n');
   });
 
-  it('does not rebuild when nothing changed', () => {
-    cli();
-    const before = statSync(join(cache(), 'cli.js')).mtimeMs;
+  it('a manifest written late by a build of older sources never pairs with a newer bundle', () => {
     expect(cli().stdout).toBe('v1 bundle\n');
-    expect(statSync(join(cache(), 'cli.js')).mtimeMs).toBe(before);
+    const oldManifest = readFileSync(join(cache(), 'cli.json'));
+    write('src/cli/version.ts', "export const VERSION: string = 'v2';\n");
+    expect(cli().stdout).toBe('v2 bundle\n');
+    writeFileSync(join(cache(), 'cli.json'), oldManifest); // the slower build's rename landing last
+    expect(cli().stdout).toBe('v2 bundle\n');
+  });
+
+  it('rebuilds when a new file would now win resolution (src/cli/version.ts next to src/cli/version/index.ts)', () => {
+    rmSync(join(dir, 'src/cli/version.ts'));
+    write('src/cli/version/index.ts', "export const VERSION: string = 'from version/index.ts';\n");
+    expect(cli().stdout).toBe('from version/index.ts bundle\n');
+    write('src/cli/version.ts', "export const VERSION: string = 'from version.ts';\n");
+    expect(cli().stdout).toBe('from version.ts bundle\n');
+  });
+
+  describe('packages', () => {
+    beforeEach(() => {
+      write('node_modules/dep/package.json', JSON.stringify({ name: 'dep', main: 'a.js' }));
+      write('node_modules/dep/a.js', "module.exports = 'dep a ' + require('inner');\n");
+      write('node_modules/dep/b.js', "module.exports = 'dep b';\n");
+      write('node_modules/inner/package.json', JSON.stringify({ name: 'inner' }));
+      write('node_modules/inner/index.js', "module.exports = 'hoisted';\n");
+      write('src/cli/main.ts', MAIN("import dep = require('dep');", 'dep'));
+    });
+
+    it('rebuilds when a second version is nested under the package that requires it, as npm does', () => {
+      expect(cli().stdout).toBe('dep a hoisted bundle\n');
+      write('node_modules/dep/node_modules/inner/package.json', JSON.stringify({ name: 'inner' }));
+      write('node_modules/dep/node_modules/inner/index.js', "module.exports = 'nested';\n");
+      expect(cli().stdout).toBe('dep a nested bundle\n');
+    });
+
+    it('rebuilds when a package.json changes which file is the package', () => {
+      expect(cli().stdout).toBe('dep a hoisted bundle\n');
+      write('node_modules/dep/package.json', JSON.stringify({ name: 'dep', main: 'b.js' }));
+      expect(cli().stdout).toBe('dep b bundle\n');
+    });
+
+    it('rebuilds when a package file changes with the same size and mtime', () => {
+      const file = join(dir, 'node_modules/inner/index.js');
+      const then = new Date('2026-01-01T00:00:00Z');
+      utimesSync(file, then, then);
+      expect(cli().stdout).toBe('dep a hoisted bundle\n');
+      writeFileSync(file, "module.exports = 'HOISTED';\n");
+      utimesSync(file, then, then); // as touch -r, tar or cp -p leave it
+      expect(cli().stdout).toBe('dep a HOISTED bundle\n');
+    });
   });
 
   it('runs from the sources through tsx with OSS_AUTO_ENCRYPT_NO_BUNDLE=1, writing no cache', () => {
@@ -77,17 +148,38 @@ describe('bin/load-cli.js', () => {
     expect(existsSync(cache())).toBe(false);
   });
 
-  it('falls back to the sources when the cache cannot be written', () => {
+  it('falls back to the sources, without building, when the cache cannot be written', () => {
     mkdirSync(join(dir, 'node_modules', '.cache'), { recursive: true });
     writeFileSync(cache(), 'a file where the cache directory would go');
-    const r = cli();
+    // The check must come before a build, so no start pays for a build that cannot be kept.
+    const preload = join(base, 'no-build.js');
+    writeFileSync(preload, `
+      const Module = require('module');
+      const load = Module._load;
+      Module._load = function (request, ...rest) {
+        if (/esbuild[\\/]lib[\\/]main\\.js$/.test(request)) process.stderr.write('a build was attempted');
+        return load.call(this, request, ...rest);
+      };`);
+    const r = cli({}, preload);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('v1 source\n');
   });
 
   it('falls back to the sources when esbuild is not installed', () => {
     rmSync(join(dir, 'node_modules', 'esbuild'));
-    expect(cli().stdout).toBe('v1 source\n');
+    expect(cli().stdout).toBe('v1 bundle\n'.replace('bundle', 'source'));
+  });
+
+  it('uses an esbuild hoisted above the package (an npm workspace)', () => {
+    mkdirSync(join(base, 'node_modules'));
+    renameSync(join(dir, 'node_modules', 'esbuild'), join(base, 'node_modules', 'esbuild'));
+    expect(cli().stdout).toBe('v1 bundle\n');
+  });
+
+  it('stack traces from the bundle name the source file and line', () => {
+    write('src/cli/main.ts', "export async function main(): Promise<number> {\n  throw new Error('boom');\n}\n");
+    const r = cli();
+    expect(r.stderr).toMatch(/Error: boom\n\s+at (Object\.)?main \(.*src\/cli\/main\.ts:2:/);
   });
 
   it('reports a source that does not compile through tsx, with the file and line', () => {

@@ -34,7 +34,7 @@ export async function runCli(command: Command, argv: string[], env: Record<strin
 }
 
 /**
- * The CLI as a user runs it: a child process (`node --import tsx src/cli/main.ts <argv>`) with exactly `env`
+ * The CLI as a user runs it: a child process (`node bin/oss-auto-encrypt.js <argv>`, the cached bundle as `npm run …` runs it) with exactly `env`
  * (plus PATH/HOME). `waitFor` resolves when stdout+stderr match, or rejects when the process exits first, so a
  * test orders its steps on what the CLI said instead of on sleeps.
  */
@@ -52,7 +52,7 @@ export function spawnCli(argv: string[], env: Record<string, string | undefined>
   const root = join(__dirname, '..', '..');
   const fullEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) fullEnv[k] = v;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...argv], {
+  const child = spawn(process.execPath, [join(root, 'bin', 'oss-auto-encrypt.js'), ...argv], {
     cwd: opts.cwd ?? root, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

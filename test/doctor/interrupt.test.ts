@@ -13,7 +13,7 @@ import { startDoctorStack, versionListing, type DoctorStack } from './harness';
 const ROOT = join(__dirname, '..', '..');
 
 function doctorChild(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'doctor', ...args], {
+  const child = spawn(process.execPath, ['bin/oss-auto-encrypt.js', 'doctor', ...args], {
     cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
   });
   const out = { stdout: '', stderr: '' };
