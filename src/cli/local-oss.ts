@@ -13,7 +13,7 @@ export interface LocalOssCliOptions {
   deny: Array<{ action: string; accessKeyId?: string }>;
 }
 
-export class UsageError extends Error {
+export class LocalOssUsageError extends Error {
   readonly code = 'USAGE';
 }
 
@@ -50,7 +50,7 @@ export function parseLocalOssArgs(argv: string[]): LocalOssCliOptions {
   const num = (flag: string, raw: string | undefined, min: number, max: number): number => {
     const n = Number(raw);
     if (raw === undefined || raw === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new UsageError(`${flag} needs a number from ${min} to ${max}, got ${raw === undefined ? 'nothing' : `"${raw}"`}`);
+      throw new LocalOssUsageError(`${flag} needs a number from ${min} to ${max}, got ${raw === undefined ? 'nothing' : `"${raw}"`}`);
     }
     return n;
   };
@@ -59,17 +59,17 @@ export function parseLocalOssArgs(argv: string[]): LocalOssCliOptions {
     const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${name} needs a value`);
+      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new LocalOssUsageError(`${name} needs a value`);
       return v;
     };
     switch (name) {
-      case '--port': o.port = num(name, value(), 0, 65535); if (!Number.isInteger(o.port)) throw new UsageError('--port needs an integer'); break;
+      case '--port': o.port = num(name, value(), 0, 65535); if (!Number.isInteger(o.port)) throw new LocalOssUsageError('--port needs an integer'); break;
       case '--host': o.host = value(); break;
       case '--bucket': {
         const b = value();
         // The OSS naming rule, checked here so a typo is one line, not a stack from the server's bucket table.
         if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(b)) {
-          throw new UsageError(`--bucket "${b}" is not a valid OSS bucket name (3-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit)`);
+          throw new LocalOssUsageError(`--bucket "${b}" is not a valid OSS bucket name (3-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit)`);
         }
         o.buckets.push(b);
         break;
@@ -80,8 +80,8 @@ export function parseLocalOssArgs(argv: string[]): LocalOssCliOptions {
         const colon = v.lastIndexOf(':');
         const id = colon < 0 ? v : v.slice(0, colon);
         const state = colon < 0 ? 'Enabled' : v.slice(colon + 1);
-        if (!id) throw new UsageError(`--kms-key needs ID[:STATE], got "${v}"`);
-        if (!(STATES as readonly string[]).includes(state)) throw new UsageError(`--kms-key state must be ${STATES.join(', ')}, got "${state}"`);
+        if (!id) throw new LocalOssUsageError(`--kms-key needs ID[:STATE], got "${v}"`);
+        if (!(STATES as readonly string[]).includes(state)) throw new LocalOssUsageError(`--kms-key state must be ${STATES.join(', ')}, got "${state}"`);
         o.kmsKeys.push({ id, state: state as LocalOssCliOptions['kmsKeys'][number]['state'] });
         break;
       }
@@ -98,15 +98,15 @@ export function parseLocalOssArgs(argv: string[]): LocalOssCliOptions {
         const v = value();
         const at = v.indexOf('@');
         const action = at < 0 ? v : v.slice(0, at);
-        if (!/^(\*|oss:[A-Za-z*]+)$/.test(action)) throw new UsageError(`--deny needs ACTION[@ACCESS_KEY_ID] with ACTION like oss:GetObjectAcl, got "${v}"`);
+        if (!/^(\*|oss:[A-Za-z*]+)$/.test(action)) throw new LocalOssUsageError(`--deny needs ACTION[@ACCESS_KEY_ID] with ACTION like oss:GetObjectAcl, got "${v}"`);
         o.deny.push(at < 0 ? { action } : { action, accessKeyId: v.slice(at + 1) });
         break;
       }
-      default: throw new UsageError(`unknown option "${flag}" (see --help)`);
+      default: throw new LocalOssUsageError(`unknown option "${flag}" (see --help)`);
     }
   }
   if ((o.accessKeyId === undefined) !== (o.accessKeySecret === undefined)) {
-    throw new UsageError('--access-key-id and --access-key-secret go together');
+    throw new LocalOssUsageError('--access-key-id and --access-key-secret go together');
   }
   return o;
 }
@@ -120,7 +120,7 @@ export const command: Command = {
     try {
       opts = parseLocalOssArgs(argv);
     } catch (err) {
-      if (err instanceof UsageError) { process.stderr.write(`local-oss: ${err.message}\n`); return 2; }
+      if (err instanceof LocalOssUsageError) { process.stderr.write(`local-oss: ${err.message}\n`); return 2; }
       throw err;
     }
     const { startLocalOss } = require('../local-oss') as typeof import('../local-oss'); // require: see main.ts

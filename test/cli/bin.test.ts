@@ -43,3 +43,15 @@ describe('a reader that goes away (`oss-auto-encrypt replay | head -1`)', () => 
     expect(code).toBe(141);
   });
 });
+
+describe('the cached CLI bundle', () => {
+  it('renames no error class (errors print new.target.name, so a renamed class would print another name)', () => {
+    expect(run(['--help']).status).toBe(0); // builds the bundle if needed
+    const { readFileSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
+    const cache = join(__dirname, '..', '..', 'node_modules', '.cache', 'oss-auto-encrypt');
+    const manifest = JSON.parse(readFileSync(join(cache, 'cli.json'), 'utf8')) as { bundle: string };
+    const code = readFileSync(join(cache, manifest.bundle), 'utf8');
+    // esbuild renames a class whose name another module's class already took: `FooError2 = class extends …`.
+    expect(code.match(/\b[A-Z]\w*Error\d+ = class\b/g) ?? []).toEqual([]);
+  });
+});

@@ -108,6 +108,52 @@ describe('bin/load-cli.js', () => {
     expect(cli().stdout).toBe('from version.ts bundle\n');
   });
 
+  it('a file added while the bundle is being built, that wins resolution, is in the bundle or forces the next build', () => {
+    rmSync(join(dir, 'src/cli/version.ts'));
+    write('src/cli/version/index.ts', "export const VERSION: string = 'from version/index.ts';\n");
+    // A checkout that adds src/cli/version.ts just after the build read version/index.ts.
+    const preload = join(base, 'add-during-build.js');
+    writeFileSync(preload, `
+      const fs = require('fs');
+      const read = fs.readFileSync;
+      let added = false;
+      fs.readFileSync = function (p, ...rest) {
+        const data = read.call(this, p, ...rest);
+        if (!added && String(p).endsWith('version/index.ts')) { added = true; fs.writeFileSync(${JSON.stringify(join(dir, 'src/cli/version.ts'))}, "export const VERSION: string = 'from version.ts';\\n"); }
+        return data;
+      };`);
+    cli({}, preload);
+    expect(cli().stdout).toBe('from version.ts bundle\n');
+    expect(cli().stdout).toBe('from version.ts bundle\n');
+  });
+
+  it('a tsconfig that another extends is part of the fingerprint', () => {
+    write('src/cli/version2.ts', "export const VERSION: string = 'v2';\n");
+    write('tsconfig.json', JSON.stringify({ extends: './tsconfig.base.json' }));
+    write('tsconfig.base.json', JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@ver': ['src/cli/version.ts'] } } }));
+    write('src/cli/main.ts', MAIN("import { VERSION } from '@ver';", 'VERSION'));
+    expect(cli().stdout).toBe('v1 bundle\n');
+    write('tsconfig.base.json', JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@ver': ['src/cli/version2.ts'] } } }));
+    expect(cli().stdout).toBe('v2 bundle\n');
+  });
+
+  it('a bundle removed between the check and the load: this start runs from the sources', () => {
+    expect(cli().stdout).toBe('v1 bundle\n');
+    // Another start's clean-up deleting it right after this one found it fresh.
+    const preload = join(base, 'removed-meanwhile.js');
+    writeFileSync(preload, `
+      const fs = require('fs');
+      const exists = fs.existsSync;
+      fs.existsSync = function (p) {
+        const r = exists.call(this, p);
+        if (r && /cli-[0-9a-f]+\\.js$/.test(String(p))) fs.unlinkSync(p);
+        return r;
+      };`);
+    const r = cli({}, preload);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('v1 source\n');
+  });
+
   describe('packages', () => {
     beforeEach(() => {
       write('node_modules/dep/package.json', JSON.stringify({ name: 'dep', main: 'a.js' }));
@@ -139,6 +185,54 @@ describe('bin/load-cli.js', () => {
       writeFileSync(file, "module.exports = 'HOISTED';\n");
       utimesSync(file, then, then); // as touch -r, tar or cp -p leave it
       expect(cli().stdout).toBe('dep a HOISTED bundle\n');
+    });
+
+    it('a package.json rewritten while the bundle is being built (npm install meanwhile) forces the next build', () => {
+      const preload = join(base, 'npm-during-build.js');
+      writeFileSync(preload, `
+        const fs = require('fs');
+        const read = fs.readFileSync;
+        let done = false;
+        fs.readFileSync = function (p, ...rest) {
+          const data = read.call(this, p, ...rest);
+          if (!done && String(p).endsWith('dep/a.js')) { done = true; fs.writeFileSync(${JSON.stringify(join(dir, 'node_modules/dep/package.json'))}, JSON.stringify({ name: 'dep', main: 'b.js' })); }
+          return data;
+        };`);
+      cli({}, preload);
+      expect(cli().stdout).toBe('dep b bundle\n');
+    });
+
+    it('a linked package (npm link, file:) re-pointed, or its package.json outside the checkout changed, forces a build', () => {
+      for (const v of ['1', '2']) {
+        mkdirSync(join(base, `vendor/dep-v${v}`), { recursive: true });
+        writeFileSync(join(base, `vendor/dep-v${v}/package.json`), JSON.stringify({ name: 'dep', main: 'index.js' }));
+        writeFileSync(join(base, `vendor/dep-v${v}/index.js`), `module.exports = 'linked v${v}';\n`);
+        writeFileSync(join(base, `vendor/dep-v${v}/other.js`), `module.exports = 'linked v${v} other';\n`);
+      }
+      rmSync(join(dir, 'node_modules/dep'), { recursive: true });
+      symlinkSync(join(base, 'vendor/dep-v1'), join(dir, 'node_modules/dep'));
+      expect(cli().stdout).toBe('linked v1 bundle\n');
+      writeFileSync(join(base, 'vendor/dep-v1/package.json'), JSON.stringify({ name: 'dep', main: 'other.js' }));
+      expect(cli().stdout).toBe('linked v1 other bundle\n');
+      rmSync(join(dir, 'node_modules/dep'));
+      symlinkSync(join(base, 'vendor/dep-v2'), join(dir, 'node_modules/dep'));
+      expect(cli().stdout).toBe('linked v2 bundle\n');
+      // Files next to the checkout (reports, other worktrees) are not inputs.
+      const before = statSync(join(cache(), 'cli.json')).mtimeMs;
+      writeFileSync(join(base, 'report.csv'), 'key,outcome\r\n');
+      expect(cli().stdout).toBe('linked v2 bundle\n');
+      expect(statSync(join(cache(), 'cli.json')).mtimeMs).toBe(before);
+    });
+
+    it('a package left external is required as Node resolves it from the requiring file (a nested copy wins)', () => {
+      // iconv-lite is external (urllib requires it lazily); here dep requires it and has its own nested copy.
+      write('node_modules/iconv-lite/package.json', JSON.stringify({ name: 'iconv-lite' }));
+      write('node_modules/iconv-lite/index.js', "module.exports = 'hoisted iconv-lite';\n");
+      write('node_modules/dep/node_modules/iconv-lite/package.json', JSON.stringify({ name: 'iconv-lite' }));
+      write('node_modules/dep/node_modules/iconv-lite/index.js', "module.exports = 'nested iconv-lite';\n");
+      write('node_modules/dep/a.js', "module.exports = require('iconv-lite');\n");
+      expect(cli({ OSS_AUTO_ENCRYPT_NO_BUNDLE: '1' }).stdout).toBe('nested iconv-lite source\n');
+      expect(cli().stdout).toBe('nested iconv-lite bundle\n');
     });
   });
 
@@ -186,6 +280,8 @@ describe('bin/load-cli.js', () => {
     write('src/cli/version.ts', "export const VERSION: string = 'v1'\nexport const = ;\n");
     const r = cli();
     expect(r.status).not.toBe(0);
+    // Said once by the loader, then reported in full by tsx.
+    expect(r.stderr).toMatch(/^oss-auto-encrypt: could not bundle the CLI \(src\/cli\/version\.ts:2: .*\); running from the sources through tsx\n/);
     expect(r.stderr).toMatch(/version\.ts:2/);
   });
 });
