@@ -25,6 +25,31 @@ const cli = (env: Record<string, string> = {}, preload?: string) =>
     timeout: 60_000,
   });
 const cache = () => join(dir, 'node_modules', '.cache', 'oss-auto-encrypt');
+/**
+ * A preload file that, the first time the child reads a file whose path ends with `readSuffix`, writes `content` to
+ * `writePath` right after the read: an edit landing while the build runs, at a chosen point.
+ */
+const writeAfterRead = (name: string, readSuffix: string, writePath: string, content: string): string => {
+  const preload = join(base, name);
+  writeFileSync(preload, `
+    const fs = require('fs');
+    const read = fs.readFileSync;
+    let done = false;
+    fs.readFileSync = function (p, ...rest) {
+      const data = read.call(this, p, ...rest);
+      if (!done && String(p).endsWith(${JSON.stringify(readSuffix)})) { done = true; fs.writeFileSync(${JSON.stringify(writePath)}, ${JSON.stringify(content)}); }
+      return data;
+    };`);
+  return preload;
+};
+/** Runs `before`, then rewrites `file` with `content` under the same old mtime (as tar, rsync -t or cp -p could). */
+const editKeepingMtime = (file: string, content: string, before: () => void): void => {
+  const then = new Date('2026-01-01T00:00:00Z');
+  utimesSync(file, then, then);
+  before();
+  writeFileSync(file, content);
+  utimesSync(file, then, then);
+};
 const bundles = () => readdirSync(cache()).filter((f) => /^cli-[0-9a-f]+\.js$/.test(f));
 const MAIN = (imports: string, expr: string) =>
   `${imports}\nexport async function main(): Promise<number> { process.stdout.write(\`\${${expr}} \${__filename.includes('.cache') ? 'bundle' : 'source'}\\n\`); return 0; }\n`;
@@ -64,28 +89,14 @@ describe('bin/load-cli.js', () => {
   });
 
   it('rebuilds when a source changes, even to the same size with the old mtime', () => {
-    const file = join(dir, 'src/cli/version.ts');
-    const then = new Date('2026-01-01T00:00:00Z');
-    utimesSync(file, then, then);
-    expect(cli().stdout).toBe('v1 bundle\n');
-    writeFileSync(file, "export const VERSION: string = 'v2';\n");
-    utimesSync(file, then, then); // as tar or rsync -t could leave it
+    editKeepingMtime(join(dir, 'src/cli/version.ts'), "export const VERSION: string = 'v2';\n", () => expect(cli().stdout).toBe('v1 bundle\n'));
     expect(cli().stdout).toBe('v2 bundle\n');
   });
 
   it('a save while the bundle is being built is noticed by the next start (what was compiled is what is recorded)', () => {
-    // A preload makes the save land right after the build read version.ts, before anything else could look at it.
-    const preload = join(base, 'save-during-build.js');
+    // The save lands right after the build read version.ts, before anything else could look at it.
     const file = join(dir, 'src/cli/version.ts');
-    writeFileSync(preload, `
-      const fs = require('fs');
-      const read = fs.readFileSync;
-      let saved = false;
-      fs.readFileSync = function (p, ...rest) {
-        const data = read.call(this, p, ...rest);
-        if (!saved && p === ${JSON.stringify(file)}) { saved = true; fs.writeFileSync(p, "export const VERSION: string = 'v2';\\n"); }
-        return data;
-      };`);
+    const preload = writeAfterRead('save-during-build.js', 'src/cli/version.ts', file, "export const VERSION: string = 'v2';\n");
     expect(cli({}, preload).stdout).toBe('v1 bundle\n'); // built and run from what esbuild read
     expect(cli().stdout).toBe('v2 bundle\n');
     expect(cli().stdout).toBe('v2 bundle\n');
@@ -112,16 +123,7 @@ describe('bin/load-cli.js', () => {
     rmSync(join(dir, 'src/cli/version.ts'));
     write('src/cli/version/index.ts', "export const VERSION: string = 'from version/index.ts';\n");
     // A checkout that adds src/cli/version.ts just after the build read version/index.ts.
-    const preload = join(base, 'add-during-build.js');
-    writeFileSync(preload, `
-      const fs = require('fs');
-      const read = fs.readFileSync;
-      let added = false;
-      fs.readFileSync = function (p, ...rest) {
-        const data = read.call(this, p, ...rest);
-        if (!added && String(p).endsWith('version/index.ts')) { added = true; fs.writeFileSync(${JSON.stringify(join(dir, 'src/cli/version.ts'))}, "export const VERSION: string = 'from version.ts';\\n"); }
-        return data;
-      };`);
+    const preload = writeAfterRead('add-during-build.js', 'version/index.ts', join(dir, 'src/cli/version.ts'), "export const VERSION: string = 'from version.ts';\n");
     cli({}, preload);
     expect(cli().stdout).toBe('from version.ts bundle\n');
     expect(cli().stdout).toBe('from version.ts bundle\n');
@@ -178,26 +180,12 @@ describe('bin/load-cli.js', () => {
     });
 
     it('rebuilds when a package file changes with the same size and mtime', () => {
-      const file = join(dir, 'node_modules/inner/index.js');
-      const then = new Date('2026-01-01T00:00:00Z');
-      utimesSync(file, then, then);
-      expect(cli().stdout).toBe('dep a hoisted bundle\n');
-      writeFileSync(file, "module.exports = 'HOISTED';\n");
-      utimesSync(file, then, then); // as touch -r, tar or cp -p leave it
+      editKeepingMtime(join(dir, 'node_modules/inner/index.js'), "module.exports = 'HOISTED';\n", () => expect(cli().stdout).toBe('dep a hoisted bundle\n'));
       expect(cli().stdout).toBe('dep a HOISTED bundle\n');
     });
 
     it('a package.json rewritten while the bundle is being built (npm install meanwhile) forces the next build', () => {
-      const preload = join(base, 'npm-during-build.js');
-      writeFileSync(preload, `
-        const fs = require('fs');
-        const read = fs.readFileSync;
-        let done = false;
-        fs.readFileSync = function (p, ...rest) {
-          const data = read.call(this, p, ...rest);
-          if (!done && String(p).endsWith('dep/a.js')) { done = true; fs.writeFileSync(${JSON.stringify(join(dir, 'node_modules/dep/package.json'))}, JSON.stringify({ name: 'dep', main: 'b.js' })); }
-          return data;
-        };`);
+      const preload = writeAfterRead('npm-during-build.js', 'dep/a.js', join(dir, 'node_modules/dep/package.json'), JSON.stringify({ name: 'dep', main: 'b.js' }));
       cli({}, preload);
       expect(cli().stdout).toBe('dep b bundle\n');
     });
