@@ -73,17 +73,42 @@ function fileKey(relPath) {
 }
 
 /**
- * Directories inside the checkout that hold an input, and their ancestors below the root; and always node_modules
- * and its @scope directories, where links to packages outside the checkout (npm link, file:, workspaces) live.
+ * What resolution read besides the loaded files, as it is now, each directory listed once:
+ * - `dirs`: directories inside the checkout that hold an input, and their ancestors below the root; and always
+ *   node_modules and its @scope directories, where links to packages outside the checkout (npm link, file:,
+ *   workspaces) live. Directories outside the checkout are left out: a parent directory's unrelated files must not
+ *   force rebuilds;
+ * - `listings`: their entries;
+ * - `files`: files read to resolve but not loaded: the root package.json and tsconfig*.json, each package's
+ *   package.json, the .json files in our own directories.
  */
-function directoriesOf(files) {
+function scan(inputs) {
+  const listings = new Map();
+  const list = (d) => {
+    if (!listings.has(d)) listings.set(d, listing(d));
+    return listings.get(d);
+  };
   const dirs = new Set(['node_modules']);
-  for (const n of listing('node_modules')) if (n.startsWith('@')) dirs.add(`node_modules/${n.replace(/->.*$/, '')}`);
-  for (const f of files) {
-    if (outside(f)) continue; // a parent directory's unrelated files must not force rebuilds
+  for (const n of list('node_modules')) if (n.startsWith('@')) dirs.add(`node_modules/${n.replace(/->.*$/, '')}`);
+  for (const f of inputs) {
+    if (outside(f)) continue;
     for (let d = path.posix.dirname(f); d !== '.' && !dirs.has(d); d = path.posix.dirname(d)) dirs.add(d);
   }
-  return [...dirs].sort();
+  const sortedDirs = [...dirs].sort();
+  const files = new Set(['package.json']);
+  for (const n of fs.readdirSync(ROOT)) if (/^tsconfig.*\.json$/.test(n)) files.add(n);
+  const memo = new Map();
+  for (const f of inputs) {
+    if (!isPackage(f)) continue;
+    const p = packageJsonOf(f, memo);
+    if (p) files.add(p);
+  }
+  for (const d of sortedDirs) {
+    if (isPackage(d)) continue;
+    for (const n of list(d)) if (n.endsWith('.json')) files.add(`${d}/${n}`);
+  }
+  for (const f of inputs) files.delete(f);
+  return { dirs: sortedDirs, listings: sortedDirs.map((d) => [d, list(d)]), files: [...files].sort() };
 }
 
 /** A directory's entries (names, and targets of symlinks); dot-entries aside: .cache, .bin, .package-lock.json. */
@@ -128,32 +153,12 @@ function packageJsonOf(relFile, memo) {
   return found;
 }
 
-/** Files read to resolve, not loaded: root package.json and tsconfig*.json, each package's package.json, our .json files. */
-function resolutionFiles(inputs, dirs) {
-  const extra = new Set(['package.json']);
-  for (const n of fs.readdirSync(ROOT)) if (/^tsconfig.*\.json$/.test(n)) extra.add(n);
-  const memo = new Map();
-  for (const f of inputs) {
-    if (!isPackage(f)) continue;
-    const p = packageJsonOf(f, memo);
-    if (p) extra.add(p);
-  }
-  for (const d of dirs) {
-    if (isPackage(d)) continue;
-    for (const n of listing(d)) if (n.endsWith('.json')) extra.add(`${d}/${n}`);
-  }
-  for (const f of inputs) extra.delete(f);
-  return [...extra].sort();
-}
-
-/** The fingerprint of the inputs (as recorded in `keys`) plus what resolution read, as it is now. */
-function fingerprint(keys, salt) {
+/** The fingerprint of the inputs (as recorded in `keys`) plus what resolution read (`scanned`, see scan()). */
+function fingerprint(keys, scanned, salt) {
   const h = createHash('sha256').update(salt);
-  const inputs = Object.keys(keys).sort();
-  for (const f of inputs) h.update(`f\0${f}\0${keys[f]}\0`);
-  const dirs = directoriesOf(inputs);
-  for (const d of dirs) h.update(`d\0${d}\0${listing(d).join('/')}\0`);
-  for (const f of resolutionFiles(inputs, dirs)) h.update(`r\0${f}\0${fileKey(f)}\0`);
+  for (const f of Object.keys(keys).sort()) h.update(`f\0${f}\0${keys[f]}\0`);
+  for (const [d, entries] of scanned.listings) h.update(`d\0${d}\0${entries.join('/')}\0`);
+  for (const f of scanned.files) h.update(`r\0${f}\0${fileKey(f)}\0`);
   return h.digest('hex');
 }
 
@@ -161,13 +166,12 @@ function fingerprint(keys, salt) {
 function currentFingerprint(inputs, salt) {
   const keys = {};
   for (const f of inputs) keys[f] = fileKey(f);
-  return fingerprint(keys, salt);
+  return fingerprint(keys, scan(inputs), salt);
 }
 
 /** Did anything that resolution read change since `since` (ms)? Directories by mtime, files by ctime. */
-function changedSince(inputs, since) {
-  const dirs = directoriesOf(inputs);
-  const stats = [...dirs.map((d) => ['m', d]), ...resolutionFiles(inputs, dirs).map((f) => ['c', f])];
+function changedSince(scanned, since) {
+  const stats = [...scanned.dirs.map((d) => ['m', d]), ...scanned.files.map((f) => ['c', f])];
   for (const [kind, p] of stats) {
     try {
       const s = fs.statSync(path.resolve(ROOT, p));
@@ -255,8 +259,9 @@ async function buildOnce(esbuild, salt) {
     write: false,
     logLevel: 'silent',
   });
-  const hash = fingerprint(keys, salt);
-  if (changedSince(Object.keys(keys), since)) return undefined;
+  const scanned = scan(Object.keys(keys));
+  const hash = fingerprint(keys, scanned, salt);
+  if (changedSince(scanned, since)) return undefined;
   const name = `cli-${hash.slice(0, 32)}.js`;
   const js = result.outputFiles.find((o) => o.path.endsWith('.js'));
   const map = result.outputFiles.find((o) => o.path.endsWith('.js.map'));

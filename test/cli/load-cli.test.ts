@@ -129,6 +129,16 @@ describe('bin/load-cli.js', () => {
     expect(cli().stdout).toBe('from version.ts bundle\n');
   });
 
+  it('a package.json among our sources that picks the file of a directory import is part of the fingerprint', () => {
+    rmSync(join(dir, 'src/cli/version.ts'));
+    write('src/cli/version/a.ts', "export const VERSION: string = 'from a.ts';\n");
+    write('src/cli/version/b.ts', "export const VERSION: string = 'from b.ts';\n");
+    write('src/cli/version/package.json', JSON.stringify({ main: 'a.ts' }));
+    expect(cli().stdout).toBe('from a.ts bundle\n');
+    write('src/cli/version/package.json', JSON.stringify({ main: 'b.ts' }));
+    expect(cli().stdout).toBe('from b.ts bundle\n');
+  });
+
   it('a tsconfig that another extends is part of the fingerprint', () => {
     write('src/cli/version2.ts', "export const VERSION: string = 'v2';\n");
     write('tsconfig.json', JSON.stringify({ extends: './tsconfig.base.json' }));
