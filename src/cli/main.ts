@@ -21,11 +21,14 @@ function usage(): string {
 }
 
 /** A reader that went away (`… | head`): stop as a program killed by SIGPIPE does (status 141), without a stack trace. */
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(128 + 13);
+}
+
+/** Once per process, however often main() runs in it. */
 function exitOnClosedStdout(): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-    process.exit(128 + 13);
-  });
+  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
 }
 
 export async function main(argv: string[]): Promise<number> {
