@@ -3,28 +3,15 @@
  * report (a lock beside it), a fresh run never empties a report that holds rows unless told to, and a report
  * that is a pipe or a device is refused with one line before any object is processed.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestOss, ossClient } from '../helpers/local-oss';
 import type { LocalOss } from '../../src/local-oss';
+import { runCliProcess } from '../cli/run-cli';
 import { gate, startProxy } from './http-proxy';
 
-const ROOT = join(__dirname, '..', '..');
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/oss-auto-encrypt.js', 'backfill', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCliProcess(['backfill', ...args], env);
 
 const copiesOf = (oss: LocalOss, bucket: string) => oss.requestLog.entries().filter((e) => e.bucket === bucket && e.op === 'CopyObject' && e.status === 200).length;
 const csvKeys = (file: string) => readFileSync(file, 'utf8').trim().split('\r\n').slice(1).map((l) => l.split(',')[0]).sort();

@@ -3,28 +3,17 @@
  * is killed before its pool restarts them (hostile review F1). Through the real CLI in a child process; a proxy
  * holds the requests that must be in flight when each run is killed, so nothing races a timer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestOss, ossClient } from '../helpers/local-oss';
 import type { LocalOss } from '../../src/local-oss';
+import { runCliProcess } from '../cli/run-cli';
 import { startProxy } from './http-proxy';
 
-const ROOT = join(__dirname, '..', '..');
-
-interface Run { code: number | null; signal: NodeJS.Signals | null; stderr: string }
-
-function cli(args: string[], env: Record<string, string>, onSpawn?: (c: ChildProcess) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/oss-auto-encrypt.js', 'backfill', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
-    let stderr = '';
-    child.stdout.resume();
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-    onSpawn?.(child);
-  });
-}
+const cli = (args: string[], env: Record<string, string>, onSpawn?: (c: ChildProcess) => void) =>
+  runCliProcess(['backfill', ...args], env, onSpawn ? { onSpawn } : {});
 
 interface Cp { position: { ordinal: number }; inFlight: string[] }
 

@@ -12,26 +12,18 @@ import { startLocalFc, type LocalFc } from '../helpers/local-fc';
 import { createHandler } from '../../src/function/create-handler';
 import { createLogger } from '../../src/log';
 import type { LocalOss } from '../../src/local-oss';
+import { runCliProcess } from '../cli/run-cli';
 import { writeInventory } from './inventory-fixture';
 import { gate, startProxy } from './http-proxy';
 
 const ROOT = join(__dirname, '..', '..');
 const ACCOUNT = '1234567890123456';
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-function cli(args: string[], env: Record<string, string>, o: { fileSizeLimitKb?: number; onSpawn?: (c: ChildProcess) => void } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const node = [process.execPath, 'bin/oss-auto-encrypt.js', 'backfill', ...args];
+function cli(args: string[], env: Record<string, string>, o: { fileSizeLimitKb?: number; onSpawn?: (c: ChildProcess) => void } = {}) {
+  return runCliProcess(['backfill', ...args], env, {
+    ...(o.onSpawn ? { onSpawn: o.onSpawn } : {}),
     // `ulimit -f` makes writes beyond the limit fail with EFBIG, as a full disk fails them with ENOSPC.
-    const [cmd, ...argv] = o.fileSizeLimitKb !== undefined ? ['bash', '-c', `ulimit -f ${o.fileSizeLimitKb}; exec "$0" "$@"`, ...node] : node;
-    const child = spawn(cmd!, argv, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    o.onSpawn?.(child);
+    ...(o.fileSizeLimitKb !== undefined ? { wrap: (line: string[]) => ['bash', '-c', `ulimit -f ${o.fileSizeLimitKb}; exec "$0" "$@"`, ...line] } : {}),
   });
 }
 

@@ -3,31 +3,15 @@
  * and a run killed with SIGKILL midway, restarted with the same checkpoint, that finishes with every
  * object copied exactly once and exactly one report row per object.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestOss, ossClient } from '../helpers/local-oss';
 import type { LocalOss } from '../../src/local-oss';
+import { runCliProcess } from '../cli/run-cli';
 
-const ROOT = join(__dirname, '..', '..');
-
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-function cli(args: string[], env: Record<string, string>, onSpawn?: (kill: () => void) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/oss-auto-encrypt.js', 'backfill', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    onSpawn?.(() => child.kill('SIGKILL'));
-  });
-}
+const cli = (args: string[], env: Record<string, string>, onSpawn?: (kill: () => void) => void) =>
+  runCliProcess(['backfill', ...args], env, onSpawn ? { onSpawn: (child) => onSpawn(() => child.kill('SIGKILL')) } : {});
 
 describe('backfill CLI', () => {
   let oss: LocalOss;

@@ -48,11 +48,19 @@ export interface SpawnedCli {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnCli(argv: string[], env: Record<string, string | undefined> = {}, opts: { cwd?: string } = {}): SpawnedCli {
+export interface SpawnOptions {
+  cwd?: string;
+  /** Runs the command line through another, e.g. `bash -c 'ulimit -f N; exec "$0" "$@"'`. */
+  wrap?: (commandLine: string[]) => string[];
+}
+
+export function spawnCli(argv: string[], env: Record<string, string | undefined> = {}, opts: SpawnOptions = {}): SpawnedCli {
   const root = join(__dirname, '..', '..');
   const fullEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) fullEnv[k] = v;
-  const child = spawn(process.execPath, [join(root, 'bin', 'oss-auto-encrypt.js'), ...argv], {
+  const commandLine = [process.execPath, join(root, 'bin', 'oss-auto-encrypt.js'), ...argv];
+  const [cmd, ...args] = opts.wrap ? opts.wrap(commandLine) : commandLine;
+  const child = spawn(cmd!, args, {
     cwd: opts.cwd ?? root, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -79,4 +87,18 @@ export function spawnCli(argv: string[], env: Record<string, string | undefined>
       check();
     }),
   };
+}
+
+export interface CliProcessRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** spawnCli run to its end; `onSpawn` gets the child (to signal it midway). */
+export async function runCliProcess(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+  opts: SpawnOptions & { onSpawn?: (child: ChildProcess) => void } = {},
+): Promise<CliProcessRun> {
+  const run = spawnCli(argv, env, opts);
+  opts.onSpawn?.(run.child);
+  const { code, signal } = await run.exited;
+  return { code, signal, stdout: run.stdout(), stderr: run.stderr() };
 }

@@ -4,23 +4,15 @@
  * version listing (a versioned bucket, so every version and delete marker counts) is identical before and after.
  * The same during the trigger countdown, when the delivery objects (outside the reserved prefix) exist.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { startTestOss, ossClient } from '../helpers/local-oss';
 import type { LocalOss } from '../../src/local-oss';
 import { startDoctorStack, versionListing, type DoctorStack } from './harness';
+import { spawnCli } from '../cli/run-cli';
 
-const ROOT = join(__dirname, '..', '..');
-
+/** `oss-auto-encrypt doctor …` as a child process, its output readable while it runs. */
 function doctorChild(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['bin/oss-auto-encrypt.js', 'doctor', ...args], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-  });
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d) => (out.stdout += d));
-  child.stderr.on('data', (d) => (out.stderr += d));
-  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, out, done };
+  const run = spawnCli(['doctor', ...args], env);
+  return { child: run.child, out: { get stdout() { return run.stdout(); }, get stderr() { return run.stderr(); } }, done: run.exited.then((e) => e.code) };
 }
 
 describe('doctor interrupted with SIGINT mid-probe', () => {
