@@ -6,9 +6,10 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestOss, ossClient } from '../helpers/local-oss';
+import { startTestOss } from '../helpers/local-oss';
 import type { LocalOss } from '../../src/local-oss';
 import { runCliProcess } from '../cli/run-cli';
+import { cliBuckets } from './cli-buckets';
 import { gate, startProxy } from './http-proxy';
 
 const cli = (args: string[], env: Record<string, string>) => runCliProcess(['backfill', ...args], env);
@@ -20,15 +21,7 @@ describe('backfill CLI: the report file', () => {
   let oss: LocalOss;
   let env: Record<string, string>;
   const dir = mkdtempSync(join(tmpdir(), 'bf-report-'));
-  let n = 0;
-  async function bucketWith(keys: string[]): Promise<string> {
-    const bucket = `rt-${++n}`;
-    await oss.createBucket(bucket);
-    const c = ossClient(oss, bucket);
-    await Promise.all(keys.map((k) => c.put(k, Buffer.from(k))));
-    return bucket;
-  }
-  const base = (bucket: string, endpoint = oss.endpoint) => ['--bucket', bucket, '--region', oss.region, '--endpoint', endpoint];
+  const { bucketWith, base } = cliBuckets(() => oss, 'rt');
   beforeAll(async () => {
     oss = await startTestOss({ buckets: [] });
     env = { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, RETRY_BASE_DELAY_MS: '1' };

@@ -13,6 +13,7 @@ import { createHandler } from '../../src/function/create-handler';
 import { createLogger } from '../../src/log';
 import type { LocalOss } from '../../src/local-oss';
 import { runCliProcess } from '../cli/run-cli';
+import { cliBuckets } from './cli-buckets';
 import { writeInventory } from './inventory-fixture';
 import { gate, startProxy } from './http-proxy';
 
@@ -73,16 +74,7 @@ describe('backfill CLI, round two (issue 15)', () => {
   let fc: LocalFc;
   let env: Record<string, string>;
   const dir = mkdtempSync(join(tmpdir(), 'bf-r2-'));
-  let n = 0;
-  /** A fresh bucket with `keys` uploaded as plaintext. */
-  async function bucketWith(keys: string[]): Promise<string> {
-    const bucket = `r2-${++n}`;
-    await oss.createBucket(bucket);
-    const c = ossClient(oss, bucket);
-    await Promise.all(keys.map((k) => c.put(k, Buffer.from(k))));
-    return bucket;
-  }
-  const base = (bucket: string, endpoint = oss.endpoint) => ['--bucket', bucket, '--region', oss.region, '--endpoint', endpoint];
+  const { bucketWith, base } = cliBuckets(() => oss, 'r2');
 
   beforeAll(async () => {
     ({ oss, env, fc } = await startStack({ kms: { enabled: true, keys: [{ id: 'cmk-1' }] } }));
@@ -98,8 +90,8 @@ describe('backfill CLI, round two (issue 15)', () => {
       ['DRY_RUN=true', { DRY_RUN: 'true' }],
     ])('%s with --fanout is refused before anything is sent or written (exit 2)', async (_name, extra) => {
       const bucket = await bucketWith(['a.txt', 'b.txt']);
-      const report = join(dir, `dry-fan-${n}.csv`);
-      const checkpoint = join(dir, `dry-fan-${n}.json`);
+      const report = join(dir, `dry-fan-${bucket}.csv`);
+      const checkpoint = join(dir, `dry-fan-${bucket}.json`);
       const before = fc.invocations.length;
       const args = [...base(bucket), '--fanout', 'auto-encrypt', '--account-id', ACCOUNT, '--fc-endpoint', fc.endpoint, '--report', report, '--checkpoint', checkpoint];
       const r = await cli(_name === '--dry-run' ? [...args, '--dry-run'] : args, { ...env, ...extra });
@@ -176,15 +168,7 @@ describe('backfill CLI, round two: the audit trail', () => {
   let oss: LocalOss;
   let env: Record<string, string>;
   const dir = mkdtempSync(join(tmpdir(), 'bf-r2a-'));
-  let n = 0;
-  async function bucketWith(keys: string[]): Promise<string> {
-    const bucket = `r2a-${++n}`;
-    await oss.createBucket(bucket);
-    const c = ossClient(oss, bucket);
-    await Promise.all(keys.map((k) => c.put(k, Buffer.from(k))));
-    return bucket;
-  }
-  const base = (bucket: string, endpoint = oss.endpoint) => ['--bucket', bucket, '--region', oss.region, '--endpoint', endpoint];
+  const { bucketWith, base } = cliBuckets(() => oss, 'r2a');
   beforeAll(async () => {
     oss = await startTestOss({ buckets: [] });
     env = { ALIBABA_CLOUD_ACCESS_KEY_ID: oss.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: oss.accessKeySecret, RETRY_BASE_DELAY_MS: '1' };
@@ -335,15 +319,7 @@ describe('backfill CLI, round two: fan-out targets, wording, a bounded checkpoin
   let fc: LocalFc;
   let env: Record<string, string>;
   const dir = mkdtempSync(join(tmpdir(), 'bf-r2b-'));
-  let n = 0;
-  async function bucketWith(keys: string[]): Promise<string> {
-    const bucket = `r2b-${++n}`;
-    await oss.createBucket(bucket);
-    const c = ossClient(oss, bucket);
-    await Promise.all(keys.map((k) => c.put(k, Buffer.from(k))));
-    return bucket;
-  }
-  const base = (bucket: string, endpoint = oss.endpoint) => ['--bucket', bucket, '--region', oss.region, '--endpoint', endpoint];
+  const { bucketWith, base } = cliBuckets(() => oss, 'r2b');
   beforeAll(async () => {
     ({ oss, env, fc } = await startStack());
   });
@@ -355,8 +331,8 @@ describe('backfill CLI, round two: fan-out targets, wording, a bounded checkpoin
   describe('14. --fanout', () => {
     it.each([['no-such-function', /FunctionNotFound/], ['bad name!', /not a valid FC function name/]])('a bad function name (%s) exits 2 with nothing written', async (fn, why) => {
       const bucket = await bucketWith(['a', 'b', 'c']);
-      const report = join(dir, `badfn-${n}.csv`);
-      const checkpoint = join(dir, `badfn-${n}.json`);
+      const report = join(dir, `badfn-${bucket}.csv`);
+      const checkpoint = join(dir, `badfn-${bucket}.json`);
       const r = await cli([...base(bucket), '--fanout', fn, '--account-id', ACCOUNT, '--fc-endpoint', fc.endpoint, '--report', report, '--checkpoint', checkpoint], env);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^oss-auto-encrypt backfill: --fanout ${fn.replace('!', '\\!')}: .*${why.source}.*Nothing was written`));
