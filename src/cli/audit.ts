@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from './command';
+import { onStopSignals } from './stop-signals';
 import { loadPolicy } from '../config';
 import { AutoEncryptError } from '../errors';
 import { AuditOptionsError, AuditStoppedError } from '../audit/errors';
@@ -147,17 +148,12 @@ export const command: Command = {
       throw e;
     }
     const controller = new AbortController();
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      signals += 1;
-      if (signals > 1) process.exit(130);
+    const removeSignalHandlers = onStopSignals((sig) => {
       err.write(args.options.manifestFile
         ? `\n${sig}: stopping the inventory read; the rows read so far are reported (again to exit at once)…\n`
         : `\n${sig}: stopping after the HEADs in flight (again to exit at once)…\n`);
       controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    });
     const tty = err.isTTY === true;
     let lastWidth = 0;
     const onProgress = (p: AuditProgress) => {
@@ -192,8 +188,7 @@ export const command: Command = {
       }
       throw e;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      removeSignalHandlers();
     }
   },
 };

@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { Command } from './command';
+import { onStopSignals } from './stop-signals';
 import { checkEndpoint, loadPolicy } from '../config';
 import { createLogger } from '../log';
 import { AutoEncryptError, ConfigError } from '../errors';
@@ -199,15 +200,11 @@ export const command: Command = {
       throw e;
     }
     const controller = new AbortController();
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      signals += 1;
-      if (signals > 1) process.exit(130); // the checkpoint on disk is always consistent (atomic writes)
+    // A second signal exits at once: the checkpoint on disk is always consistent (atomic writes).
+    const removeSignalHandlers = onStopSignals((sig) => {
       err.write(`\n${sig}: stopping: objects in flight may finish; a request unanswered for 5 s is cut and its object redone on resume (again to exit at once)…\n`);
       controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    });
 
     const tty = err.isTTY === true;
     let lastStallWarning = -Infinity;
@@ -323,8 +320,7 @@ export const command: Command = {
       }
       throw e;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      removeSignalHandlers();
     }
   },
 };

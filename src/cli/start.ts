@@ -1,5 +1,6 @@
 import pino from 'pino';
 import type { Command } from './command';
+import { onStopSignals } from './stop-signals';
 import { createLogger } from '../log';
 import { intFlag, list, parseFlags } from '../local-run/args';
 import { logLevel, reportError } from '../local-run/cli-support';
@@ -65,18 +66,8 @@ export const command: Command = {
 
       // First Ctrl-C/SIGTERM: drain (the local OSS stays up until every queued notification, retries included, is
       // handled), then exit 0. A second one exits at once with 130; queued objects are then left as they are.
-      let signals = 0;
       const stopped = new Promise<void>((resolve) => {
-        const onSignal = (sig: NodeJS.Signals) => {
-          signals += 1;
-          if (signals > 1) {
-            process.stdout.write(`${sig} again: exiting now; queued notifications are dropped, their objects stay as they are\n`);
-            process.exit(130);
-          }
-          resolve();
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
+        onStopSignals(() => resolve(), (sig) => process.stdout.write(`${sig} again: exiting now; queued notifications are dropped, their objects stay as they are\n`));
       });
       await stopped;
       process.stdout.write('stopping: finishing queued notifications and their retries; the local OSS serves until then (Ctrl-C again to exit at once)…\n');
